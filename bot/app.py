@@ -1,0 +1,85 @@
+"""Composition root: build the bot, the dispatcher, storage and the outbox sender from settings."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.delivery import OutboxSender
+from bot.i18n import make_i18n
+from bot.middlewares import DatabaseMiddleware, FailureMiddleware, IdentityMiddleware, PersonI18nMiddleware
+from bot.notices import Renderer
+from bot.settings import Settings
+from bot.storage import SqlStorage
+from handlers import ROUTERS
+from models.db import make_engine, make_sessionmaker
+from services.config import ServiceConfig
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Return the current moment, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dispatcher: Dispatcher
+    sender: OutboxSender
+    config: ServiceConfig
+
+
+def build_dispatcher(*, sessionmaker: async_sessionmaker[AsyncSession], config: ServiceConfig, clock: Clock,
+                     storage: BaseStorage | None = None,
+                     isolation: BaseEventIsolation | None = None,
+                     on_commit: Callable[[], None] | None = None) -> Dispatcher:
+    """Return a dispatcher with the project's middlewares and routers."""
+    dp = Dispatcher(storage=storage or SqlStorage(sessionmaker), events_isolation=isolation or SimpleEventIsolation())
+    # Update-level middlewares run after aiogram's own (errors, user context, FSM), in this order.
+    dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock, config, on_commit))
+    dp.update.outer_middleware(IdentityMiddleware())
+    PersonI18nMiddleware(make_i18n()).setup(dp)
+    for observer in (dp.message, dp.callback_query):
+        observer.outer_middleware(FailureMiddleware())
+    dp.include_routers(*ROUTERS)
+    return dp
+
+
+def make_bot(settings: Settings, token: str) -> Bot:
+    """Return a Bot that talks to Telegram, or to BOT_API_BASE when set."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base))
+    return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+async def build_app(settings: Settings, token: str, clock: Clock = utc_now) -> App:
+    """Wire everything the running bot needs."""
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    config = settings.service_config()
+    storage = isolation = None
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        isolation = RedisEventIsolation(storage.redis)
+    bot = make_bot(settings, token)
+    sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz), clock, rate=settings.send_rate)
+    dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
+                          isolation=isolation, on_commit=sender.wakeup.set)
+    return App(settings, engine, sessionmaker, bot, dp, sender, config)

@@ -1,0 +1,81 @@
+"""The operator's commands. Each brings the schema up to date first."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
+
+
+class CommandError(Exception):
+    """A problem the operator can fix; printed as one line."""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Mass-line case bot for a county.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve Telegram (needs BOT_TOKEN)")
+    sandbox = sub.add_parser("sandbox", help="start the offline sandbox, a demo county and the bot")
+    sandbox.add_argument("--port", type=int, default=None, help="sandbox port (default SANDBOX_PORT)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    directory = sub.add_parser("directory", help="the county directory").add_subparsers(dest="action", required=True)
+    imp = directory.add_parser("import", help="load an .xlsx workbook or a folder of CSV files")
+    imp.add_argument("path", type=Path)
+    village = sub.add_parser("village", help="villages").add_subparsers(dest="action", required=True)
+    link = village.add_parser("link", help="print a village's invitation link")
+    link.add_argument("code")
+    sub.add_parser("demo", help="load the demo county into the database")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; print a clear line, not a traceback, for what the operator can fix."""
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        migrate(settings)
+        return asyncio.run(dispatch(args, settings)) or 0
+    except (SettingsError, CommandError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import OperationalError, DBAPIError
+
+    from bot.migrate import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except (OperationalError, DBAPIError, OSError) as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise CommandError(f"cannot reach the database ({reason}); check DATABASE_URL and that the server "
+                           "is running") from None
+
+
+async def dispatch(args, settings: Settings) -> int:
+    from bot import commands
+
+    if args.command == "run":
+        return await commands.run(settings)
+    if args.command == "sandbox":
+        return await commands.sandbox(settings, args.port)
+    if args.command == "migrate":
+        print("schema is up to date")
+        return 0
+    if args.command == "directory":
+        return await commands.import_directory(settings, args.path)
+    if args.command == "village":
+        return await commands.village_link(settings, args.code)
+    if args.command == "demo":
+        return await commands.demo(settings)
+    return 2

@@ -1,0 +1,116 @@
+"""What each `python -m bot` command does."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.types import BotCommand
+
+from bot.app import App, build_app, utc_now
+from bot.cli import CommandError
+from bot.demo import load_demo
+from bot.settings import Settings
+from models.db import make_engine, make_sessionmaker
+from models import queries as q
+from services.directory import import_directory as apply_directory
+from services.directory import read_directory
+from services.errors import DirectoryError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "zh": [("new", "我要反映"), ("mycases", "我的案件"), ("cases", "待办案件（干部）"), ("help", "帮助"),
+           ("cancel", "取消当前操作")],
+    "en": [("new", "Report a problem"), ("mycases", "My cases"), ("cases", "Open cases (staff)"),
+           ("help", "Help"), ("cancel", "Cancel the current step")],
+}
+
+
+async def run(settings: Settings) -> int:
+    """Serve Telegram by long polling."""
+    if not settings.bot_token:
+        raise CommandError("BOT_TOKEN is not set: put the token from @BotFather in .env (see .env.example), "
+                           "or try the bot offline with `python -m bot sandbox`")
+    app = await build_app(settings, settings.bot_token)
+    await serve(app)
+    return 0
+
+
+async def serve(app: App) -> None:
+    """Check the token, then poll for updates while the outbox sender runs beside."""
+    try:
+        me = await app.bot.get_me()
+    except TelegramUnauthorizedError:
+        await app.bot.session.close()
+        raise CommandError("BOT_TOKEN was refused by the Bot API; copy it again from @BotFather") from None
+    except TelegramNetworkError:
+        await app.bot.session.close()
+        raise CommandError(f"cannot reach the Bot API at {app.settings.bot_api_base}; check BOT_API_BASE "
+                           "and the network") from None
+    log.info("serving as @%s", me.username)
+    for language, commands in COMMANDS.items():
+        await app.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands],
+                                      language_code=None if language == "zh" else language)
+    sender = asyncio.create_task(app.sender.run(), name="outbox")
+    try:
+        await app.dispatcher.start_polling(app.bot, allowed_updates=["message", "callback_query"],
+                                           handle_signals=True)
+    finally:
+        sender.cancel()
+        await app.bot.session.close()
+        await app.engine.dispose()
+
+
+async def import_directory(settings: Settings, path: Path) -> int:
+    """Load the directory and print the invitation links of staff without a Telegram id."""
+    if not path.exists():
+        raise CommandError(f"{path} does not exist")
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            report = await apply_directory(session, read_directory(path), utc_now())
+    except DirectoryError as exc:
+        for problem in exc.problems:
+            print(f"  {problem}")
+        raise CommandError(f"{len(exc.problems)} bad row(s); nothing was imported") from None
+    finally:
+        await engine.dispose()
+    print(f"imported {report.villages} villages, {report.people} people, {report.categories} categories")
+    for name, role, token in report.invitations:
+        print(f"  {name} ({role}): https://t.me/{settings.bot_username}?start=c_{token}")
+    return 0
+
+
+async def village_link(settings: Settings, code: str) -> int:
+    """Print the village's invitation link, for posters."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            village = await q.village_by_code(session, code)
+    finally:
+        await engine.dispose()
+    if village is None:
+        raise CommandError(f"no village with code {code!r}; see the villages sheet of the directory")
+    print(f"{village.name}: https://t.me/{settings.bot_username}?start=v_{village.code}")
+    return 0
+
+
+async def demo(settings: Settings) -> int:
+    """Load the demo county."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            report = await load_demo(session, utc_now())
+    finally:
+        await engine.dispose()
+    print(f"demo county loaded: {report.villages} villages, {report.people} people")
+    return 0
+
+
+async def sandbox(settings: Settings, port: int | None) -> int:
+    """Start the sandbox, load the demo county and run the bot against it."""
+    from bot.sandbox_run import run_sandbox
+
+    return await run_sandbox(settings, settings.sandbox_port if port is None else port)

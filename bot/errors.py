@@ -1,0 +1,33 @@
+"""Translated words for each domain failure."""
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from services import errors
+
+
+def explain(exc: Exception | None) -> str:
+    """Return what to tell the person about this failure, in their language."""
+    if isinstance(exc, errors.CaseNotFound):
+        return _("That case was not found.")
+    if isinstance(exc, errors.NotAllowed):
+        return _("You are not allowed to do that.")
+    if isinstance(exc, errors.InvalidTransition):
+        return _("This case cannot do that now; it may have been handled already.")
+    if isinstance(exc, errors.NobodyToRoute):
+        return _("No cadre is assigned to your village yet, so the report cannot be filed. "
+                 "Your draft is kept; please contact your township.")
+    if isinstance(exc, errors.UnknownVillage):
+        return _("That village is not in the directory. Please choose again with /start.")
+    if isinstance(exc, errors.InvalidInvitation):
+        return _("This invitation link is not valid or was already used.")
+    if isinstance(exc, errors.InvalidInput):
+        return {
+            "empty": _("That was empty. Please write a few words."),
+            "too_long": _("That is too long. Please keep it shorter."),
+            "too_many": _("That is enough material for one report. Please press \"Next\"."),
+            "revisit": _("Please choose a date in the future."),
+            "no_village": _("Please choose your village first: /start"),
+            "category": _("Please choose a category with the buttons."),
+        }.get(str(exc), _("That cannot be used. Please try again."))
+    return _("Sorry, something went wrong. Please try again in a moment.")

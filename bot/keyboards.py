@@ -1,0 +1,156 @@
+"""Buttons and their callback data (each well under Telegram's 64 bytes)."""
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.texts import disposition_name, rating_name, role_name, short
+from models import Case, Person
+from models.enums import Disposition, Level, Rating, Role, Status
+from services.lifecycle import OPEN_STATUSES
+
+BUTTON_TEXT = 40
+
+
+class CaseCb(CallbackData, prefix="c"):
+    """An action on one case; `arg` carries a disposition, rating or person id."""
+
+    action: str
+    case_id: int
+    arg: str = ""
+
+
+class PickCb(CallbackData, prefix="p"):
+    """A choice inside a conversation step (township, village, category, yes/no)."""
+
+    what: str
+    value: str
+
+
+def main_menu(person: Person) -> ReplyKeyboardMarkup:
+    """The persistent menu under the text box."""
+    if person.role == Role.villager:
+        rows = [[KeyboardButton(text=_("📝 Report a problem")), KeyboardButton(text=_("📋 My cases"))],
+                [KeyboardButton(text=_("❓ Help"))]]
+    else:
+        rows = [[KeyboardButton(text=_("📋 My open cases")), KeyboardButton(text=_("❓ Help"))]]
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+def picks(what: str, options: list[tuple[str, str]], columns: int = 2) -> InlineKeyboardMarkup:
+    """Buttons for a list of (value, label) choices."""
+    kb = InlineKeyboardBuilder()
+    for value, label in options:
+        kb.button(text=short(label, BUTTON_TEXT), callback_data=PickCb(what=what, value=value))
+    kb.adjust(columns)
+    return kb.as_markup()
+
+
+def describing() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Next ▶"), callback_data=PickCb(what="desc", value="done"))
+    kb.button(text=_("✖ Cancel"), callback_data=PickCb(what="intake", value="cancel"))
+    return kb.as_markup()
+
+
+def anonymity() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Show my name"), callback_data=PickCb(what="anon", value="0"))
+    kb.button(text=_("Stay anonymous"), callback_data=PickCb(what="anon", value="1"))
+    kb.button(text=_("✖ Cancel"), callback_data=PickCb(what="intake", value="cancel"))
+    kb.adjust(2, 1)
+    return kb.as_markup()
+
+
+def confirm() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Submit"), callback_data=PickCb(what="intake", value="submit"))
+    kb.button(text=_("✏️ Start over"), callback_data=PickCb(what="intake", value="restart"))
+    kb.button(text=_("✖ Cancel"), callback_data=PickCb(what="intake", value="cancel"))
+    kb.adjust(1, 2)
+    return kb.as_markup()
+
+
+def case_actions(case: Case) -> InlineKeyboardMarkup | None:
+    """The owner's buttons on a case card, for what its status allows."""
+    kb = InlineKeyboardBuilder()
+    if case.status == Status.assigned:
+        kb.button(text=_("✋ Accept"), callback_data=CaseCb(action="acc", case_id=case.id))
+    if case.status in OPEN_STATUSES:
+        kb.button(text=_("✅ Resolve"), callback_data=CaseCb(action="res", case_id=case.id))
+        if not case.confidential and case.level != Level.county:
+            kb.button(text=_("⬆️ Escalate"), callback_data=CaseCb(action="esc", case_id=case.id))
+        kb.button(text=_("↪️ Transfer"), callback_data=CaseCb(action="tr", case_id=case.id))
+    kb.button(text=_("🕘 Timeline"), callback_data=CaseCb(action="tl", case_id=case.id))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def dispositions(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for d in Disposition:
+        kb.button(text=disposition_name(d), callback_data=CaseCb(action="disp", case_id=case_id, arg=d.value))
+    kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+REVISIT_DAYS = (7, 30, 90)
+
+
+def revisit_choices(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for days in REVISIT_DAYS:
+        kb.button(text=_("in {days} days").format(days=days),
+                  callback_data=CaseCb(action="rev", case_id=case_id, arg=str(days)))
+    kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
+    kb.adjust(3, 1)
+    return kb.as_markup()
+
+
+def use_last_reply(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Use my last reply"), callback_data=CaseCb(action="last", case_id=case_id))
+    kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
+    return kb.as_markup()
+
+
+def cancel_step(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
+    return kb.as_markup()
+
+
+def people(case_id: int, candidates: list[Person]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for p in candidates[:30]:
+        kb.button(text=short(f"{p.name} · {role_name(p.role)}", BUTTON_TEXT),
+                  callback_data=CaseCb(action="to", case_id=case_id, arg=str(p.id)))
+    kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def ratings(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for r in Rating:
+        kb.button(text=rating_name(r), callback_data=CaseCb(action="rate", case_id=case_id, arg=r.value))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def case_list(cases: list[Case], action: str = "open") -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for case in cases:
+        kb.button(text=short(f"{case.number} {case.summary}", BUTTON_TEXT),
+                  callback_data=CaseCb(action=action, case_id=case.id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def open_card(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Open the case"), callback_data=CaseCb(action="open", case_id=case_id))
+    return kb.as_markup()

@@ -1,0 +1,116 @@
+"""Turn an outbox row into the Telegram calls that say it, in the recipient's language."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from aiogram.methods import SendMessage, SendPhoto, SendVenue, SendVoice, SendDocument, SendVideo, TelegramMethod
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards
+from bot.cards import card
+from bot.texts import CAPTION_LIMIT, disposition_name, esc, person_label, rating_name, short, split_plain, when
+from models import Case, CaseMessage, OutboxMessage, Person
+from models import queries as q
+from models.enums import MessageKind
+
+FILE_METHODS = {
+    MessageKind.photo: (SendPhoto, "photo"),
+    MessageKind.voice: (SendVoice, "voice"),
+    MessageKind.document: (SendDocument, "document"),
+    MessageKind.video: (SendVideo, "video"),
+}
+
+
+class Renderer:
+    """Render notices; one method per notice kind."""
+
+    def __init__(self, i18n: I18n, tz: ZoneInfo):
+        self.i18n, self.tz = i18n, tz
+
+    async def render(self, session: AsyncSession, row: OutboxMessage, person: Person) -> list[TelegramMethod]:
+        """Return the calls for this row, or an empty list when there is nothing left to say."""
+        payload = row.payload
+        case = await q.case_by_id(session, row.case_id) if row.case_id else None
+        chat = int(person.external_id)
+        with self.i18n.context(), self.i18n.use_locale(person.language):
+            render = getattr(self, "_" + payload["notice"])
+            return await render(session, chat, person, case, payload)
+
+    async def _case_card(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
+        headline = {
+            "new": _("🆕 New case for you"),
+            "escalated": _("⬆️ Case escalated to you"),
+            "transferred": _("↪️ Case transferred to you"),
+            "reopened": _("🔁 The villager is not satisfied; the case is reopened"),
+        }.get(payload.get("reason"), "")
+        if payload.get("note"):
+            headline += "\n" + _("Reason: {reason}").format(reason=esc(short(payload["note"], 300)))
+        parts = await q.messages_of(session, case.id)
+        description = [p for p in parts if p.author_id == case.reporter_id]
+        calls: list[TelegramMethod] = [SendMessage(
+            chat_id=chat, text=card(case, description, person.language, self.tz, headline),
+            reply_markup=keyboards.case_actions(case),
+        )]
+        if payload.get("reason") in ("new", "escalated", "transferred"):
+            header = f"【{case.number}】"
+            calls += [m for p in description if p.kind != MessageKind.text for m in self._part(chat, p, header, case.number)]
+        return calls
+
+    async def _relay(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
+        message = await session.get(CaseMessage, payload["message_id"])
+        if message.author_id == case.reporter_id:
+            who = _("villager") if case.anonymous else esc(case.reporter.name)
+        else:
+            author = await session.get(Person, message.author_id)
+            who = person_label(author)
+        header = _("【{number}】{who}:").format(number=case.number, who=who)
+        return self._part(chat, message, header, case.number, hint=_("<i>Reply to this message to answer.</i>"))
+
+    def _part(self, chat: int, message: CaseMessage, header: str, number: str, hint: str = ""
+              ) -> list[TelegramMethod]:
+        kind = MessageKind(message.kind)
+        if kind is MessageKind.text:
+            pieces = split_plain(message.text or "")
+            tail = f"\n\n{hint}" if hint else ""
+            return [SendMessage(chat_id=chat, text=(f"{header}\n" if i == 0 else "") + esc(piece)
+                                + (tail if i == len(pieces) - 1 else ""))
+                    for i, piece in enumerate(pieces)]
+        if kind is MessageKind.location:
+            return [SendVenue(chat_id=chat, latitude=message.latitude, longitude=message.longitude,
+                              title=_("Case {number}").format(number=number),
+                              address=_("Location sent in the case"))]
+        method, field = FILE_METHODS[kind]
+        caption = header + ("\n" + esc(short(message.text, CAPTION_LIMIT - 200)) if message.text else "")
+        return [method(chat_id=chat, caption=caption, **{field: message.file_id})]
+
+    async def _feedback_prompt(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
+        text = _("<b>Case {number}</b> has been answered by {owner}: {disposition}.\n\n{note}\n\n"
+                 "Is your problem really solved?").format(
+            number=case.number, owner=person_label(case.owner), disposition=disposition_name(case.disposition),
+            note=esc(short(case.resolution_note, 2500)))
+        return [SendMessage(chat_id=chat, text=text, reply_markup=keyboards.ratings(case.id))]
+
+    async def _deferred_notice(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
+        text = _("<b>Case {number}</b> cannot be settled yet and is deferred until conditions allow.\n\n"
+                 "{note}\n\nIt will be taken up again on {date}.").format(
+            number=case.number, note=esc(short(case.resolution_note, 2500)), date=when(case.revisit_at, self.tz))
+        return [SendMessage(chat_id=chat, text=text)]
+
+    async def _case_update(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
+        what = payload.get("what")
+        if what == "accepted":
+            text = _("<b>Case {number}</b> has been taken on by {owner}.")
+        elif what == "escalated":
+            text = _("<b>Case {number}</b> has been passed up; {owner} handles it now. New deadline: {due}.")
+        else:
+            text = _("<b>Case {number}</b> has been handed to {owner}, who handles it now.")
+        return [SendMessage(chat_id=chat, text=text.format(number=case.number, owner=person_label(case.owner),
+                                                         due=when(case.due_at, self.tz)))]
+
+    async def _case_closed(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
+        text = _("✅ <b>Case {number}</b> is closed. The villager's verdict: {rating}.").format(
+            number=case.number, rating=rating_name(case.rating))
+        return [SendMessage(chat_id=chat, text=text)]
+

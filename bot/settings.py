@@ -1,0 +1,105 @@
+"""Settings, read from the environment and `.env` with pydantic-settings."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.enums import Level
+from services.config import ServiceConfig
+from services.deadlines import DeadlinePolicy
+from services.durations import parse_duration
+
+TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+DEFAULT_API = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str | None = None
+    bot_api_base: str = DEFAULT_API
+    bot_username: str = "massline_demo_bot"
+    database_url: str = "sqlite:///./data/massline.db"
+    redis_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    send_rate: float = Field(25.0, gt=0, le=30)
+    followup_window: str = "3d"
+    resolve_township: str = "15d"
+    resolve_county: str = "30d"
+    urgent_first_response: str = "2h"
+    sweep_interval: str = "60s"
+    sandbox_port: int = Field(8081, ge=0, le=65535)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        if not TOKEN_SHAPE.match(value):
+            raise ValueError("BOT_TOKEN does not look like a token from @BotFather (digits:letters)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"TIMEZONE {value!r} is not a known time zone, e.g. Asia/Shanghai") from None
+        return value
+
+    @field_validator("followup_window", "resolve_township", "resolve_county", "urgent_first_response",
+                     "sweep_interval")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("bot_api_base")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("BOT_API_BASE must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def duration(self, name: str) -> timedelta:
+        """Return a duration setting as a timedelta."""
+        return parse_duration(getattr(self, name))
+
+    def service_config(self) -> ServiceConfig:
+        """Return what the services need to know of these settings."""
+        return ServiceConfig(
+            tz=self.tz,
+            deadlines=DeadlinePolicy(
+                level_resolve={Level.township: self.duration("resolve_township"),
+                               Level.county: self.duration("resolve_county")},
+                urgent_first_response=self.duration("urgent_first_response"),
+            ),
+            followup_window=self.duration("followup_window"),
+        )
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message says what to fix, one line each."""
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings, turning validation errors into one clear line each."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]).upper() or "settings"
+            lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("\n".join(lines)) from None

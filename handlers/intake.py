@@ -1,0 +1,188 @@
+"""A villager's report: category → description → anonymity → summary → submitted."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards
+from bot.keyboards import PickCb
+from bot.parts import part_of
+from bot.texts import esc, person_label, short, when
+from handlers.start import ask_township
+from models import Category, Person
+from models import queries as q
+from models.enums import MessageKind, Role
+from services.config import ServiceConfig
+from services.intake import Part, check_part, submit_case
+
+router = Router(name="intake")
+
+
+class Intake(StatesGroup):
+    category = State()
+    describing = State()
+    anonymity = State()
+    confirm = State()
+
+
+@router.message(Command("new"))
+@router.message(F.text == __("📝 Report a problem"))
+async def begin(message: Message, state: FSMContext, session: AsyncSession, person: Person):
+    """Start a report with the category buttons."""
+    if person.role != Role.villager:
+        await message.answer(_("Reports are made by villagers. Your cases: /cases"))
+        return
+    if person.village_id is None:
+        await ask_township(message, session)
+        return
+    await state.set_state(Intake.category)
+    await state.set_data({"parts": []})
+    await show_categories(message, session, person)
+
+
+async def show_categories(message: Message, session: AsyncSession, person: Person) -> None:
+    options = [(c.code, c.name(person.language)) for c in await q.categories(session)]
+    await message.answer(_("What is it about? Choose one:"), reply_markup=keyboards.picks("cat", options))
+
+
+@router.callback_query(Intake.category, PickCb.filter(F.what == "cat"))
+async def pick_category(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
+                        person: Person):
+    """Remember the category and ask for the description."""
+    category = await session.get(Category, callback_data.value)
+    if category is None:
+        await query.answer(_("Please choose a category with the buttons."), show_alert=True)
+        return
+    await state.update_data(category=category.code)
+    await state.set_state(Intake.describing)
+    await query.answer()
+    if (await state.get_data()).get("parts"):
+        text = _("<b>{category}</b>\nYour message is noted. Add more (text, photos, voice, location), or press "
+                 "“Next”.")
+        markup = keyboards.describing()
+    else:
+        text = _("<b>{category}</b>\nPlease describe the problem: what happened, where, since when. You may send "
+                 "text, photos, voice messages or your location, in several messages. Then press “Next”.")
+        markup = None
+    await query.message.edit_text(text.format(category=esc(category.name(person.language))), reply_markup=markup)
+
+
+@router.message(Intake.describing)
+async def add_to_description(message: Message, state: FSMContext, config: ServiceConfig):
+    """Add one message to the description."""
+    part = part_of(message)
+    if part is None:
+        await message.answer(_("That kind of message cannot be added. Please send text, a photo, a voice message "
+                               "or a location."), reply_markup=keyboards.describing())
+        return
+    if part.kind is MessageKind.text and part.text.startswith("/"):
+        await message.answer(_("You are in the middle of a report. Press “Next” when done, or /cancel."),
+                             reply_markup=keyboards.describing())
+        return
+    part = check_part(part)
+    data = await state.get_data()
+    parts = data.get("parts", [])
+    if len(parts) >= config.max_parts:
+        await message.answer(_("That is enough material for one report. Please press \"Next\"."),
+                             reply_markup=keyboards.describing())
+        return
+    parts.append(part.as_dict())
+    await state.update_data(parts=parts)
+    await message.answer(_("Noted ({count} so far). Send more, or press “Next”.").format(count=len(parts)),
+                         reply_markup=keyboards.describing())
+
+
+@router.callback_query(Intake.describing, PickCb.filter((F.what == "desc") & (F.value == "done")))
+async def description_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person):
+    """Ask about anonymity, or go straight to the summary when the category hides the reporter."""
+    data = await state.get_data()
+    await query.answer()
+    if not data.get("parts"):
+        await query.message.answer(_("Please describe the problem first."), reply_markup=keyboards.describing())
+        return
+    category = await session.get(Category, data["category"])
+    if category.confidential:
+        await state.update_data(anonymous=True)
+        await show_summary(query.message, state, session, person)
+        return
+    await state.set_state(Intake.anonymity)
+    await query.message.answer(_("May the cadre see your name? If you stay anonymous, only the case number "
+                                 "links you to the report."), reply_markup=keyboards.anonymity())
+
+
+@router.callback_query(Intake.anonymity, PickCb.filter(F.what == "anon"))
+async def pick_anonymity(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
+                         person: Person):
+    """Remember the choice and show the summary."""
+    await state.update_data(anonymous=callback_data.value == "1")
+    await query.answer()
+    await show_summary(query.message, state, session, person)
+
+
+async def show_summary(message: Message, state: FSMContext, session: AsyncSession, person: Person) -> None:
+    data = await state.get_data()
+    category = await session.get(Category, data["category"])
+    parts = [Part.from_dict(p) for p in data["parts"]]
+    words = " ".join(p.text for p in parts if p.kind is MessageKind.text and p.text)
+    files = sum(1 for p in parts if p.kind is not MessageKind.text)
+    lines = [_("<b>Please check your report</b>"),
+             _("Category: {category}").format(category=esc(category.name(person.language))),
+             _("Village: {village}").format(village=esc(person.village.name) if person.village else "—"),
+             _("Description: {text}").format(text=esc(short(words, 800)) or "—")]
+    if files:
+        lines.append(_("Attachments: {count}").format(count=files))
+    if category.confidential:
+        lines.append(_("🔒 This goes straight to the county discipline inspectors; village and township cadres "
+                       "will not see it or your name."))
+    else:
+        lines.append(_("Name shown to the cadre: {answer}").format(
+            answer=_("no (anonymous)") if data.get("anonymous") else _("yes")))
+    await state.set_state(Intake.confirm)
+    await message.answer("\n".join(lines), reply_markup=keyboards.confirm())
+
+
+@router.callback_query(Intake.confirm, PickCb.filter((F.what == "intake") & (F.value == "submit")))
+async def submit(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person,
+                 config: ServiceConfig, now):
+    """File the case and tell the villager its number, who handles it and by when."""
+    data = await state.get_data()
+    case = await submit_case(session, config, reporter=person, category_code=data["category"],
+                             parts=[Part.from_dict(p) for p in data["parts"]],
+                             anonymous=bool(data.get("anonymous")), now=now)
+    await state.clear()
+    await query.answer(_("Submitted"))
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.message.answer(
+        _("✅ Received. Your case number is <b>{number}</b>.\nHandled by: {owner}\nTo be settled by: {due}\n\n"
+          "You will be told of every step here. To add something, reply to any message about this case.").format(
+            number=case.number, owner=person_label(case.owner), due=when(case.due_at, config.tz)),
+        reply_markup=keyboards.main_menu(person))
+
+
+@router.callback_query(StateFilter(Intake), PickCb.filter((F.what == "intake") & (F.value == "restart")))
+async def restart(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person):
+    """Throw the draft away and choose the category again."""
+    await state.set_state(Intake.category)
+    await state.set_data({"parts": []})
+    await query.answer()
+    await show_categories(query.message, session, person)
+
+
+@router.callback_query(PickCb.filter((F.what == "intake") & (F.value == "cancel")))
+async def cancel_intake(query: CallbackQuery, state: FSMContext, person: Person):
+    """Drop the draft."""
+    await state.clear()
+    await query.answer(_("Cancelled."))
+    await query.message.answer(_("The report was cancelled."), reply_markup=keyboards.main_menu(person))
+
+
+@router.message(StateFilter(Intake.category, Intake.anonymity, Intake.confirm))
+async def expecting_button(message: Message):
+    """Point at the buttons when the step needs a choice."""
+    await message.answer(_("Please use the buttons above, or /cancel to stop."))

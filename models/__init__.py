@@ -1,0 +1,11 @@
+"""SQLAlchemy models and query helpers. Nothing here commits."""
+from models.base import Base, UTCDateTime
+from models.cases import Case, CaseCounter, CaseEvent, CaseHelper, CaseMessage
+from models.delivery import ConversationState, MessageLink, OutboxMessage, ProcessedUpdate
+from models.directory import Assignment, Category, Person, Township, Village
+
+__all__ = [
+    "Assignment", "Base", "Case", "CaseCounter", "CaseEvent", "CaseHelper", "CaseMessage",
+    "Category", "ConversationState", "MessageLink", "OutboxMessage", "Person",
+    "ProcessedUpdate", "Township", "UTCDateTime", "Village",
+]

@@ -1,0 +1,85 @@
+"""The county directory: townships, villages, categories, people and their assignments."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime
+
+
+class Township(Base):
+    __tablename__ = "townships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    county: Mapped[str] = mapped_column(String(100), default="")
+
+    villages: Mapped[list[Village]] = relationship(back_populates="township", order_by="Village.code")
+
+
+class Village(Base):
+    __tablename__ = "villages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
+
+    township: Mapped[Township] = relationship(back_populates="villages", lazy="joined")
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    first_response_s: Mapped[int] = mapped_column(Integer)
+    resolve_s: Mapped[int] = mapped_column(Integer)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Complaints about cadres' own conduct go to the inspector, never the village chain.
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    def name(self, language: str) -> str:
+        """Return the category name in the given language."""
+        return self.name_en if language.startswith("en") else self.name_zh
+
+
+class Person(Base):
+    """Anyone the bot talks to: villagers and staff, identified per channel."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="telegram")
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    invite_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    village: Mapped[Village | None] = relationship(lazy="joined", foreign_keys=[village_id])
+    township: Mapped[Township | None] = relationship(lazy="joined", foreign_keys=[township_id])
+
+
+class Assignment(Base):
+    """A cadre answers for a village: for one category, or by default (category NULL)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("village_id", "category_code", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("categories.code"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)

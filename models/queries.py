@@ -1,0 +1,104 @@
+"""Query helpers. They read and add; they never commit."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.cases import Case, CaseEvent, CaseHelper, CaseMessage
+from models.delivery import MessageLink
+from models.directory import Assignment, Category, Person, Township, Village
+from models.enums import Role
+
+
+async def person_by_external(session: AsyncSession, channel: str, external_id: str) -> Person | None:
+    return await session.scalar(
+        select(Person).where(Person.channel == channel, Person.external_id == external_id)
+    )
+
+
+async def village_by_code(session: AsyncSession, code: str) -> Village | None:
+    return await session.scalar(select(Village).where(Village.code == code))
+
+
+async def townships(session: AsyncSession) -> Sequence[Township]:
+    return (await session.scalars(select(Township).order_by(Township.name))).all()
+
+
+async def villages_of(session: AsyncSession, township_id: int) -> Sequence[Village]:
+    return (
+        await session.scalars(select(Village).where(Village.township_id == township_id).order_by(Village.code))
+    ).all()
+
+
+async def categories(session: AsyncSession) -> Sequence[Category]:
+    return (await session.scalars(select(Category).order_by(Category.position, Category.code))).all()
+
+
+async def assigned_cadre(session: AsyncSession, village_id: int, category_code: str | None) -> Person | None:
+    """Return the active cadre assigned to the village for that category (None: default)."""
+    cond = Assignment.category_code.is_(None) if category_code is None else Assignment.category_code == category_code
+    return await session.scalar(
+        select(Person)
+        .join(Assignment, Assignment.person_id == Person.id)
+        .where(Assignment.village_id == village_id, cond, Person.active.is_(True))
+        .order_by(Assignment.id)
+        .limit(1)
+    )
+
+
+async def first_with_role(session: AsyncSession, role: Role, township_id: int | None = None) -> Person | None:
+    query = select(Person).where(Person.role == role, Person.active.is_(True))
+    if township_id is not None:
+        query = query.where(Person.township_id == township_id)
+    return await session.scalar(query.order_by(Person.id).limit(1))
+
+
+async def people_with_role(session: AsyncSession, role: Role) -> Sequence[Person]:
+    return (await session.scalars(select(Person).where(Person.role == role, Person.active.is_(True)))).all()
+
+
+async def staff_of_township(session: AsyncSession, township_id: int) -> Sequence[Person]:
+    return (
+        await session.scalars(
+            select(Person)
+            .where(Person.township_id == township_id, Person.role != Role.villager, Person.active.is_(True))
+            .order_by(Person.role, Person.name)
+        )
+    ).all()
+
+
+async def case_by_id(session: AsyncSession, case_id: int) -> Case | None:
+    return await session.get(Case, case_id)
+
+
+async def case_by_link(session: AsyncSession, chat: str, message_id: int) -> Case | None:
+    return await session.scalar(
+        select(Case).join(MessageLink, MessageLink.case_id == Case.id).where(
+            MessageLink.chat == chat, MessageLink.message_id == message_id
+        )
+    )
+
+
+async def helper_ids(session: AsyncSession, case_id: int) -> set[int]:
+    return set((await session.scalars(select(CaseHelper.person_id).where(CaseHelper.case_id == case_id))).all())
+
+
+async def events_of(session: AsyncSession, case_id: int) -> Sequence[CaseEvent]:
+    return (await session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))).all()
+
+
+async def messages_of(session: AsyncSession, case_id: int) -> Sequence[CaseMessage]:
+    return (
+        await session.scalars(select(CaseMessage).where(CaseMessage.case_id == case_id).order_by(CaseMessage.id))
+    ).all()
+
+
+async def last_message_by(session: AsyncSession, case_id: int, author_id: int) -> CaseMessage | None:
+    return await session.scalar(
+        select(CaseMessage)
+        .where(CaseMessage.case_id == case_id, CaseMessage.author_id == author_id, CaseMessage.kind == "text")
+        .order_by(CaseMessage.id.desc())
+        .limit(1)
+    )

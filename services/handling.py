@@ -1,0 +1,171 @@
+"""What an owner does with a case: accept, resolve, escalate, transfer."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Case, Person
+from models import queries as q
+from models.enums import Disposition, EventKind, Level, Role
+from services import events
+from services.config import ServiceConfig
+from services.deadlines import set_deadlines
+from services.errors import CaseNotFound, InvalidInput, NotAllowed
+from services.lifecycle import Action, next_status
+from services.outbox import enqueue
+from services.permissions import require_can
+from services.routing import LEVEL_OF_ROLE, route_up
+
+MAX_REASON = 1000
+
+
+async def load_case(session: AsyncSession, case_id: int) -> Case:
+    """Return the case or raise CaseNotFound."""
+    case = await q.case_by_id(session, case_id)
+    if case is None:
+        raise CaseNotFound()
+    return case
+
+
+async def _authorized(session: AsyncSession, case_id: int, actor: Person, action: Action) -> Case:
+    case = await load_case(session, case_id)
+    require_can(actor, action, case, await q.helper_ids(session, case.id))
+    return case
+
+
+def _reason(text: str | None, required: bool = True) -> str | None:
+    text = (text or "").strip()
+    if required and not text:
+        raise InvalidInput("empty")
+    if len(text) > MAX_REASON:
+        raise InvalidInput("too_long")
+    return text or None
+
+
+async def accept_case(session: AsyncSession, *, case_id: int, actor: Person, now: datetime) -> Case:
+    """Take the case on: it moves to in progress and the villager is told who handles it."""
+    case = await _authorized(session, case_id, actor, Action.accept)
+    case.status = next_status(case.status, Action.accept)
+    event = await events.record(session, case, EventKind.accepted, now, actor=actor)
+    enqueue(session, to=case.reporter, notice="case_update", key=f"update:{event.id}", now=now,
+            case_id=case.id, what="accepted")
+    await session.commit()
+    return case
+
+
+async def resolve_case(
+    session: AsyncSession,
+    config: ServiceConfig,
+    *,
+    case_id: int,
+    actor: Person,
+    disposition: Disposition,
+    note: str,
+    now: datetime,
+    revisit_at: datetime | None = None,
+) -> Case:
+    """Settle the case with a disposition and ask the villager whether it is really solved."""
+    case = await _authorized(session, case_id, actor, Action.resolve)
+    note = _reason(note)
+    if disposition is Disposition.deferred and (revisit_at is None or revisit_at <= now):
+        raise InvalidInput("revisit")
+    case.status = next_status(case.status, Action.resolve)
+    case.disposition = disposition
+    case.resolution_note = note
+    case.resolved_at = now
+    case.revisit_at = revisit_at if disposition is Disposition.deferred else None
+    if case.first_response_at is None:
+        case.first_response_at = now
+    event = await events.record(session, case, EventKind.resolved, now, actor=actor, note=note,
+                                disposition=disposition)
+    notice = "deferred_notice" if disposition is Disposition.deferred else "feedback_prompt"
+    enqueue(session, to=case.reporter, notice=notice, key=f"feedback:{event.id}", now=now, case_id=case.id)
+    await session.commit()
+    return case
+
+
+async def escalate_case(
+    session: AsyncSession,
+    config: ServiceConfig,
+    *,
+    case_id: int,
+    actor: Person | None,
+    reason: str,
+    now: datetime,
+) -> Case:
+    """Hand the case up one level (actor None: the deadline did it); the new owner gets the card."""
+    if actor is None:
+        case = await load_case(session, case_id)
+    else:
+        case = await _authorized(session, case_id, actor, Action.escalate)
+    reason = _reason(reason)
+    if case.confidential:
+        raise NotAllowed()
+    route = await route_up(session, case.village, Level(case.level))
+    case.status = next_status(case.status, Action.escalate)
+    previous_owner, previous_level = case.owner_id, case.level
+    case.owner_id, case.level, case.supervised = route.owner.id, route.level, False
+    set_deadlines(case, case.category, route.level, config.deadlines, now)
+    event = await events.record(session, case, EventKind.escalated, now, actor=actor, note=reason,
+                                from_owner=previous_owner, to_owner=route.owner.id,
+                                from_level=previous_level, to_level=route.level)
+    _tell_new_owner(session, case, route.owner, event.id, "escalated", reason, now)
+    await session.commit()
+    await session.refresh(case)
+    return case
+
+
+async def transfer_candidates(session: AsyncSession, case: Case, actor: Person) -> Sequence[Person]:
+    """List the people the case may be handed to: staff of its township and the county leaders."""
+    require_can(actor, Action.transfer, case, await q.helper_ids(session, case.id))
+    if case.confidential:
+        pool = await q.people_with_role(session, Role.inspector)
+    else:
+        pool = [
+            p for p in await q.staff_of_township(session, case.village.township_id)
+            if p.role in (Role.cadre, Role.township_leader)
+        ] + list(await q.people_with_role(session, Role.county_leader))
+    return [p for p in pool if p.id != case.owner_id]
+
+
+async def transfer_case(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: Person,
+    to_person_id: int,
+    reason: str,
+    now: datetime,
+) -> Case:
+    """Hand the case to another person, with a reason; never close it as "not ours"."""
+    case = await load_case(session, case_id)
+    candidates = {p.id: p for p in await transfer_candidates(session, case, actor)}
+    target = candidates.get(to_person_id)
+    if target is None:
+        raise NotAllowed()
+    reason = _reason(reason)
+    case.status = next_status(case.status, Action.transfer)
+    previous_owner = case.owner_id
+    case.owner_id, case.level = target.id, LEVEL_OF_ROLE[Role(target.role)]
+    event = await events.record(session, case, EventKind.transferred, now, actor=actor, note=reason,
+                                from_owner=previous_owner, to_owner=target.id)
+    _tell_new_owner(session, case, target, event.id, "transferred", reason, now)
+    await session.commit()
+    await session.refresh(case)
+    return case
+
+
+def _tell_new_owner(session, case: Case, owner: Person, event_id: int, why: str, reason: str, now) -> None:
+    enqueue(session, to=owner, notice="case_card", key=f"card:{event_id}", now=now, case_id=case.id,
+            reason=why, note=reason)
+    enqueue(session, to=case.reporter, notice="case_update", key=f"update:{event_id}", now=now,
+            case_id=case.id, what=why)
+
+
+async def check_action(session: AsyncSession, *, case_id: int, actor: Person, action: Action) -> Case:
+    """Return the case if the actor may take `action` on it now; raise otherwise."""
+    case = await _authorized(session, case_id, actor, action)
+    next_status(case.status, action)
+    return case

@@ -1,0 +1,138 @@
+"""Intake: turn a villager's draft into a routed, numbered case with a deadline."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Case, CaseMessage, Category, Person, Village
+from models import queries as q
+from models.enums import EventKind, MessageKind, Role, Status
+from services import events
+from services.config import ServiceConfig
+from services.deadlines import set_deadlines
+from services.errors import InvalidInput, UnknownVillage
+from services.lifecycle import Action, next_status
+from services.numbering import next_case_number
+from services.outbox import enqueue
+from services.routing import route_case
+
+SUMMARY_CHARS = 200
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a description or reply: text, a file, or a place."""
+
+    kind: MessageKind
+    text: str | None = None
+    file_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None} | {"kind": str(self.kind)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Part:
+        return cls(
+            kind=MessageKind(data["kind"]),
+            text=data.get("text"),
+            file_id=data.get("file_id"),
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+        )
+
+    def message(self, case_id: int, author_id: int, now: datetime) -> CaseMessage:
+        return CaseMessage(
+            case_id=case_id, author_id=author_id, at=now, kind=self.kind, text=self.text,
+            file_id=self.file_id, latitude=self.latitude, longitude=self.longitude,
+        )
+
+
+def check_part(part: Part) -> Part:
+    """Refuse a part with nothing in it, or text beyond what a case can carry."""
+    if part.kind is MessageKind.text:
+        text = (part.text or "").strip()
+        if not text:
+            raise InvalidInput("empty")
+        if len(text) > MAX_TEXT:
+            raise InvalidInput("too_long")
+        return Part(MessageKind.text, text=text)
+    if part.kind is MessageKind.location and (part.latitude is None or part.longitude is None):
+        raise InvalidInput("empty")
+    if part.kind not in (MessageKind.location,) and not part.file_id:
+        raise InvalidInput("empty")
+    return part
+
+
+def summarize(parts: list[Part]) -> str:
+    """Return the first words of the description, for lists and cards."""
+    text = " ".join(p.text for p in parts if p.kind is MessageKind.text and p.text)
+    return text[:SUMMARY_CHARS]
+
+
+async def set_village(session: AsyncSession, person: Person, village_code: str) -> Village:
+    """Bind the villager to a village of the directory."""
+    village = await q.village_by_code(session, village_code)
+    if village is None:
+        raise UnknownVillage(village_code)
+    person.village_id = village.id
+    person.township_id = village.township_id
+    await session.commit()
+    return village
+
+
+async def submit_case(
+    session: AsyncSession,
+    config: ServiceConfig,
+    *,
+    reporter: Person,
+    category_code: str,
+    parts: list[Part],
+    anonymous: bool,
+    now: datetime,
+) -> Case:
+    """File the case, route it to its owner, start its clocks and queue the owner's card."""
+    if reporter.role != Role.villager or reporter.village_id is None:
+        raise InvalidInput("no_village")
+    category = await session.get(Category, category_code)
+    if category is None:
+        raise InvalidInput("category")
+    parts = [check_part(p) for p in parts]
+    if not parts:
+        raise InvalidInput("empty")
+    if len(parts) > config.max_parts:
+        raise InvalidInput("too_many")
+    village = await session.get(Village, reporter.village_id)
+    route = await route_case(session, village, category)
+
+    case = Case(
+        number=await next_case_number(session, now, config.tz),
+        kind=category.kind,
+        category_code=category.code,
+        village_id=village.id,
+        reporter_id=reporter.id,
+        anonymous=anonymous or category.confidential,
+        confidential=category.confidential,
+        status=Status.submitted,
+        summary=summarize(parts),
+        created_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    await events.record(session, case, EventKind.submitted, now, actor=reporter, anonymous=case.anonymous)
+    session.add_all(part.message(case.id, reporter.id, now) for part in parts)
+
+    case.status = next_status(case.status, Action.assign)
+    case.owner_id = route.owner.id
+    case.level = route.level
+    set_deadlines(case, category, route.level, config.deadlines, now)
+    event = await events.record(session, case, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)
+    enqueue(session, to=route.owner, notice="case_card", key=f"card:{event.id}", now=now, case_id=case.id,
+            reason="new")
+    await session.commit()
+    await session.refresh(case)
+    return case

@@ -1,0 +1,36 @@
+"""Queue notices to third parties in the same transaction as the change that caused them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import OutboxMessage, Person
+from models.delivery import PRIORITY_CONVERSATION
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    to: Person,
+    notice: str,
+    key: str,
+    now: datetime,
+    case_id: int | None = None,
+    priority: int = PRIORITY_CONVERSATION,
+    not_before: datetime | None = None,
+    **params,
+) -> OutboxMessage:
+    """Add one outbox row: a notice kind and its parameters, for one recipient, under a unique key."""
+    row = OutboxMessage(
+        key=key,
+        person_id=to.id,
+        priority=priority,
+        payload={"notice": notice, **params},
+        case_id=case_id,
+        created_at=now,
+        not_before=not_before or now,
+        attempts=0,
+    )
+    session.add(row)
+    return row
