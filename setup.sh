@@ -8,9 +8,9 @@ stamp=".venv/.installed-${EXTRAS:-base}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   if [ -n "${EXTRAS:-}" ]; then
-    .venv/bin/python -m pip install --quiet -e ".[${EXTRAS}]"
+    .venv/bin/python -m pip install --quiet --config-settings editable_mode=compat -e ".[${EXTRAS}]"
   else
-    .venv/bin/python -m pip install --quiet -e .
+    .venv/bin/python -m pip install --quiet --config-settings editable_mode=compat -e .
   fi
   touch "$stamp"
 fi

@@ -21,7 +21,7 @@ from bot.middlewares import DatabaseMiddleware, FailureMiddleware, IdentityMiddl
 from bot.notices import Renderer
 from bot.settings import Settings
 from bot.storage import SqlStorage
-from handlers import ROUTERS
+from handlers import include_all
 from models.db import make_engine, make_sessionmaker
 from services.config import ServiceConfig
 
@@ -57,7 +57,7 @@ def build_dispatcher(*, sessionmaker: async_sessionmaker[AsyncSession], config: 
     PersonI18nMiddleware(make_i18n()).setup(dp)
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(FailureMiddleware())
-    dp.include_routers(*ROUTERS)
+    include_all(dp)
     return dp
 
 

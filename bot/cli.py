@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         migrate(settings)
         return asyncio.run(dispatch(args, settings)) or 0
     except (SettingsError, CommandError) as exc:

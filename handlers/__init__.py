@@ -14,3 +14,11 @@ ROUTERS: list[Router] = [
     conversation.router,
     fallback.router,
 ]
+
+
+def include_all(dispatcher: Router) -> None:
+    """Attach every router to a fresh dispatcher, in the order above."""
+    for router in ROUTERS:
+        # Module routers are singletons; a new dispatcher (each test builds one) takes them over.
+        router._parent_router = None
+    dispatcher.include_routers(*ROUTERS)
