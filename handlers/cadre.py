@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import keyboards
 from bot.cards import card, case_line, staff_timeline, villager_view
 from bot.keyboards import CaseCb
-from bot.texts import esc, person_label
+from bot.texts import person_label
 from models import Person
 from models.enums import Disposition
 from services import handling, views
 from services.config import ServiceConfig
+from services.conversation import remember_message
 from services.lifecycle import Action
 
 router = Router(name="cadre")
@@ -57,12 +58,14 @@ async def open_case(query: CallbackQuery, callback_data: CaseCb, session: AsyncS
     if person.role == "villager":
         case, events = await views.timeline(session, callback_data.case_id, person)
         await query.answer()
-        await query.message.answer(villager_view(case, events, person.language, config.tz))
+        sent = await query.message.answer(villager_view(case, events, person.language, config.tz))
+        remember_message(session, chat=str(sent.chat.id), message_id=sent.message_id, case_id=case.id)
         return
     case, parts = await views.case_with_description(session, callback_data.case_id, person)
     await query.answer()
     markup = keyboards.case_actions(case) if case.owner_id == person.id else None
-    await query.message.answer(card(case, parts, person.language, config.tz), reply_markup=markup)
+    sent = await query.message.answer(card(case, parts, person.language, config.tz), reply_markup=markup)
+    remember_message(session, chat=str(sent.chat.id), message_id=sent.message_id, case_id=case.id)
 
 
 @router.callback_query(CaseCb.filter(F.action == "tl"))

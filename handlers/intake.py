@@ -19,6 +19,7 @@ from models import Category, Person
 from models import queries as q
 from models.enums import MessageKind, Role
 from services.config import ServiceConfig
+from services.conversation import remember_message
 from services.intake import Part, check_part, submit_case
 
 router = Router(name="intake")
@@ -69,7 +70,7 @@ async def pick_category(query: CallbackQuery, callback_data: PickCb, state: FSMC
     else:
         text = _("<b>{category}</b>\nPlease describe the problem: what happened, where, since when. You may send "
                  "text, photos, voice messages or your location, in several messages. Then press “Next”.")
-        markup = None
+        markup = keyboards.describing()
     await query.message.edit_text(text.format(category=esc(category.name(person.language))), reply_markup=markup)
 
 
@@ -158,11 +159,12 @@ async def submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
     await state.clear()
     await query.answer(_("Submitted"))
     await query.message.edit_reply_markup(reply_markup=None)
-    await query.message.answer(
+    receipt = await query.message.answer(
         _("✅ Received. Your case number is <b>{number}</b>.\nHandled by: {owner}\nTo be settled by: {due}\n\n"
           "You will be told of every step here. To add something, reply to any message about this case.").format(
             number=case.number, owner=person_label(case.owner), due=when(case.due_at, config.tz)),
         reply_markup=keyboards.main_menu(person))
+    remember_message(session, chat=str(receipt.chat.id), message_id=receipt.message_id, case_id=case.id)
 
 
 @router.callback_query(StateFilter(Intake), PickCb.filter((F.what == "intake") & (F.value == "restart")))

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Case, CaseMessage, Person
+from models import Case, CaseMessage, MessageLink, Person
 from models import queries as q
 from models.enums import CloseReason, EventKind, Rating, Status
 from services import events
@@ -72,3 +72,8 @@ async def rate_case(
                 case_id=case.id, reason="reopened")
     await session.commit()
     return case
+
+
+def remember_message(session: AsyncSession, *, chat: str, message_id: int, case_id: int) -> None:
+    """Note that a message sent in a chat belongs to a case, so a reply to it finds the case."""
+    session.add(MessageLink(chat=chat, message_id=message_id, case_id=case_id))

@@ -13,6 +13,10 @@ from bot.notices import Renderer
 from tests.fakebot import FakeTelegram, make_bot
 
 
+# Update ids are unique across harnesses, as they are across restarts of a real bot.
+UPDATE_IDS = itertools.count(1)
+
+
 class Harness:
     """Play people in chat and look at what the bot sent them."""
 
@@ -22,7 +26,7 @@ class Harness:
         self.clock = clock
         self.dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock)
         self.sender = OutboxSender(self.bot, sessionmaker, Renderer(make_i18n(), config.tz), clock, rate=10_000)
-        self._ids = itertools.count(1)
+        self._ids = UPDATE_IDS
         self._message_ids = itertools.count(1)
         self.callbacks: list[str] = []
 
