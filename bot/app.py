@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.delivery import OutboxSender
 from bot.i18n import make_i18n
 from bot.middlewares import DatabaseMiddleware, FailureMiddleware, IdentityMiddleware, PersonI18nMiddleware
+from bot import notices_deadlines  # noqa: F401  (registers the deadline notices)
 from bot.notices import Renderer
 from bot.settings import Settings
 from bot.storage import SqlStorage
@@ -43,6 +44,7 @@ class App:
     dispatcher: Dispatcher
     sender: OutboxSender
     config: ServiceConfig
+    clock: Clock
 
 
 def build_dispatcher(*, sessionmaker: async_sessionmaker[AsyncSession], config: ServiceConfig, clock: Clock,
@@ -79,7 +81,7 @@ async def build_app(settings: Settings, token: str, clock: Clock = utc_now) -> A
         storage = RedisStorage.from_url(settings.redis_url)
         isolation = RedisEventIsolation(storage.redis)
     bot = make_bot(settings, token)
-    sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz), clock, rate=settings.send_rate)
+    sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=settings.send_rate)
     dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
                           isolation=isolation, on_commit=sender.wakeup.set)
-    return App(settings, engine, sessionmaker, bot, dp, sender, config)
+    return App(settings, engine, sessionmaker, bot, dp, sender, config, clock)

@@ -12,6 +12,8 @@ from bot.app import App, build_app, utc_now
 from bot.cli import CommandError
 from bot.demo import load_demo
 from bot.settings import Settings
+from scheduler import jobs, make_scheduler
+from scheduler.context import JobContext
 from models.db import make_engine, make_sessionmaker
 from models import queries as q
 from services.directory import import_directory as apply_directory
@@ -54,13 +56,27 @@ async def serve(app: App) -> None:
         await app.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands],
                                       language_code=None if language == "zh" else language)
     sender = asyncio.create_task(app.sender.run(), name="outbox")
+    scheduler = start_scheduler(app)
     try:
         await app.dispatcher.start_polling(app.bot, allowed_updates=["message", "callback_query"],
                                            handle_signals=True)
     finally:
+        scheduler.shutdown(wait=False)
         sender.cancel()
         await app.bot.session.close()
         await app.engine.dispose()
+
+
+def start_scheduler(app: App):
+    """Start the periodic sweeps and the cron jobs; the database says what is due."""
+    ctx = JobContext(app.sessionmaker, app.config, app.clock, poke=app.sender.wakeup.set)
+    scheduler = make_scheduler(
+        ctx, sweep_seconds=app.settings.duration("sweep_interval").total_seconds(), timezone=app.settings.tz,
+        sweeps={"sweep_deadlines": jobs.sweep_deadlines},
+        cron_jobs={"daily_digest": (app.settings.digest_at, jobs.send_daily_digest)},
+    )
+    scheduler.start()
+    return scheduler
 
 
 async def import_directory(settings: Settings, path: Path) -> int:

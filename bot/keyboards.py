@@ -83,6 +83,7 @@ def case_actions(case: Case) -> InlineKeyboardMarkup | None:
         if not case.confidential and case.level != Level.county:
             kb.button(text=_("⬆️ Escalate"), callback_data=CaseCb(action="esc", case_id=case.id))
         kb.button(text=_("↪️ Transfer"), callback_data=CaseCb(action="tr", case_id=case.id))
+        kb.button(text=_("⏳ Extend"), callback_data=CaseCb(action="ext", case_id=case.id))
     kb.button(text=_("🕘 Timeline"), callback_data=CaseCb(action="tl", case_id=case.id))
     kb.adjust(2)
     return kb.as_markup()
@@ -98,6 +99,17 @@ def dispositions(case_id: int) -> InlineKeyboardMarkup:
 
 
 REVISIT_DAYS = (7, 30, 90)
+EXTENSION_DAYS = (3, 7, 15)
+
+
+def extension_choices(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for days in EXTENSION_DAYS:
+        kb.button(text=_("+{days} days").format(days=days),
+                  callback_data=CaseCb(action="extd", case_id=case_id, arg=str(days)))
+    kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
+    kb.adjust(3, 1)
+    return kb.as_markup()
 
 
 def revisit_choices(case_id: int) -> InlineKeyboardMarkup:

@@ -1,6 +1,8 @@
 """Turn an outbox row into the Telegram calls that say it, in the recipient's language."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from aiogram.methods import SendMessage, SendPhoto, SendVenue, SendVoice, SendDocument, SendVideo, TelegramMethod
@@ -23,11 +25,25 @@ FILE_METHODS = {
 }
 
 
-class Renderer:
-    """Render notices; one method per notice kind."""
+NoticeRenderer = Callable[["Renderer", AsyncSession, int, Person, "Case | None", dict], Awaitable[list]]
+# Notice kinds rendered outside this module (reminders, digests, broadcasts) register here.
+EXTRA_NOTICES: dict[str, NoticeRenderer] = {}
 
-    def __init__(self, i18n: I18n, tz: ZoneInfo):
+
+def notice(kind: str) -> Callable[[NoticeRenderer], NoticeRenderer]:
+    """Register a renderer for a notice kind defined in another module."""
+    def register(fn: NoticeRenderer) -> NoticeRenderer:
+        EXTRA_NOTICES[kind] = fn
+        return fn
+    return register
+
+
+class Renderer:
+    """Render notices; one method per notice kind of the case conversation."""
+
+    def __init__(self, i18n: I18n, tz: ZoneInfo, clock: Callable[[], datetime] | None = None):
         self.i18n, self.tz = i18n, tz
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
 
     async def render(self, session: AsyncSession, row: OutboxMessage, person: Person) -> list[TelegramMethod]:
         """Return the calls for this row, or an empty list when there is nothing left to say."""
@@ -35,8 +51,10 @@ class Renderer:
         case = await q.case_by_id(session, row.case_id) if row.case_id else None
         chat = int(person.external_id)
         with self.i18n.context(), self.i18n.use_locale(person.language):
-            render = getattr(self, "_" + payload["notice"])
-            return await render(session, chat, person, case, payload)
+            kind = payload["notice"]
+            if kind in EXTRA_NOTICES:
+                return await EXTRA_NOTICES[kind](self, session, chat, person, case, payload)
+            return await getattr(self, "_" + kind)(session, chat, person, case, payload)
 
     async def _case_card(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
         headline = {
@@ -44,7 +62,10 @@ class Renderer:
             "escalated": _("⬆️ Case escalated to you"),
             "transferred": _("↪️ Case transferred to you"),
             "reopened": _("🔁 The villager is not satisfied; the case is reopened"),
+            "revisit": _("🔁 A deferred case is due again"),
         }.get(payload.get("reason"), "")
+        if payload.get("reason") == "escalated" and not payload.get("note"):
+            headline += "\n" + _("Reason: overdue, escalated automatically")
         if payload.get("note"):
             headline += "\n" + _("Reason: {reason}").format(reason=esc(short(payload["note"], 300)))
         parts = await q.messages_of(session, case.id)
@@ -104,13 +125,22 @@ class Renderer:
             text = _("<b>Case {number}</b> has been taken on by {owner}.")
         elif what == "escalated":
             text = _("<b>Case {number}</b> has been passed up; {owner} handles it now. New deadline: {due}.")
+        elif what == "extended":
+            text = _("<b>Case {number}</b> needs more time: the new deadline is {due}. Reason: {note}")
+        elif what == "revisit":
+            text = _("<b>Case {number}</b> is taken up again by {owner}. New deadline: {due}.")
         else:
             text = _("<b>Case {number}</b> has been handed to {owner}, who handles it now.")
         return [SendMessage(chat_id=chat, text=text.format(number=case.number, owner=person_label(case.owner),
-                                                         due=when(case.due_at, self.tz)))]
+                                                         due=when(case.due_at, self.tz),
+                                                         note=esc(short(payload.get("note"), 500))))]
 
     async def _case_closed(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
-        text = _("✅ <b>Case {number}</b> is closed. The villager's verdict: {rating}.").format(
-            number=case.number, rating=rating_name(case.rating))
+        if payload.get("reason") == "no_answer":
+            text = _("✅ <b>Case {number}</b> is closed: the villager did not answer within the follow-up "
+                     "window.").format(number=case.number)
+        else:
+            text = _("✅ <b>Case {number}</b> is closed. The villager's verdict: {rating}.").format(
+                number=case.number, rating=rating_name(case.rating))
         return [SendMessage(chat_id=chat, text=text)]
 

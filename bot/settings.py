@@ -29,10 +29,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     send_rate: float = Field(25.0, gt=0, le=30)
     followup_window: str = "3d"
+    resolve_village: str | None = None
     resolve_township: str = "15d"
     resolve_county: str = "30d"
     urgent_first_response: str = "2h"
     sweep_interval: str = "60s"
+    escalate_after: str = "2d"
+    digest_at: str = "0 8 * * *"
     sandbox_port: int = Field(8081, ge=0, le=65535)
 
     @field_validator("bot_token")
@@ -54,11 +57,24 @@ class Settings(BaseSettings):
             raise ValueError(f"TIMEZONE {value!r} is not a known time zone, e.g. Asia/Shanghai") from None
         return value
 
-    @field_validator("followup_window", "resolve_township", "resolve_county", "urgent_first_response",
-                     "sweep_interval")
+    @field_validator("followup_window", "resolve_village", "resolve_township", "resolve_county",
+                     "urgent_first_response", "sweep_interval", "escalate_after")
     @classmethod
-    def _duration(cls, value: str) -> str:
+    def _duration(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
         parse_duration(value)
+        return value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a cron expression ({exc}); write e.g. 0 8 * * *") from None
         return value
 
     @field_validator("bot_api_base")
@@ -82,8 +98,10 @@ class Settings(BaseSettings):
             tz=self.tz,
             deadlines=DeadlinePolicy(
                 level_resolve={Level.township: self.duration("resolve_township"),
-                               Level.county: self.duration("resolve_county")},
+                               Level.county: self.duration("resolve_county")}
+                | ({Level.village: self.duration("resolve_village")} if self.resolve_village else {}),
                 urgent_first_response=self.duration("urgent_first_response"),
+                escalate_after=self.duration("escalate_after"),
             ),
             followup_window=self.duration("followup_window"),
         )

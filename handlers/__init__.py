@@ -1,7 +1,7 @@
 """Routers, one per topic, in the order the dispatcher tries them."""
 from aiogram import Router
 
-from handlers import cadre, conversation, fallback, intake, replies, start, villager
+from handlers import cadre, conversation, deadlines, fallback, intake, replies, start, villager
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
 # case before the steps, so a reply always reaches its case; loose messages and the fallback last.
@@ -9,6 +9,7 @@ ROUTERS: list[Router] = [
     start.router,
     replies.router,
     cadre.router,
+    deadlines.router,
     villager.router,
     intake.router,
     conversation.router,

@@ -17,6 +17,7 @@ class Case(Base):
         Index("ix_cases_owner_status", "owner_id", "status"),
         Index("ix_cases_reporter", "reporter_id", "created_at"),
         Index("ix_cases_status_due", "status", "due_at"),
+        Index("ix_cases_next_check", "next_check_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +44,15 @@ class Case(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The deadline clock: when it started, where the reminders have got to, when it escalates.
+    deadline_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_stage: Mapped[int] = mapped_column(Integer, default=0)
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_contact_reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    followup_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    followup_stage: Mapped[int] = mapped_column(Integer, default=0)
+    # The earliest moment a sweep has something to do for this case; NULL when nothing will be due.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     category: Mapped[Category] = relationship(lazy="joined")
     village: Mapped[Village] = relationship(lazy="joined")

@@ -69,6 +69,8 @@ class EventKind(StrEnum):
     escalated = "escalated"
     transferred = "transferred"
     extended = "extended"
+    supervised = "supervised"
+    revisited = "revisited"
 
 
 class MessageKind(StrEnum):

@@ -16,6 +16,7 @@ class DeadlinePolicy:
         default_factory=lambda: {Level.township: timedelta(days=15), Level.county: timedelta(days=30)}
     )
     urgent_first_response: timedelta = timedelta(hours=2)
+    escalate_after: timedelta = timedelta(days=2)
 
     def resolve_time(self, category: Category, level: Level) -> timedelta:
         """Return the time to settle a case of this category at this level."""
@@ -27,8 +28,22 @@ class DeadlinePolicy:
         return min(own, self.urgent_first_response) if category.urgent else own
 
 
+def can_escalate(case: Case) -> bool:
+    """Tell whether there is a level above the case's (inspector cases never leave the inspector)."""
+    return not case.confidential and case.level != Level.county
+
+
 def set_deadlines(case: Case, category: Category, level: Level, policy: DeadlinePolicy, now: datetime) -> None:
     """Start the settlement clock at `now` for the level; first contact only once."""
-    case.due_at = now + policy.resolve_time(category, level)
+    start_clock(case, now + policy.resolve_time(category, level), policy, now)
     if case.first_response_due is None:
         case.first_response_due = now + policy.first_response_time(category)
+
+
+def start_clock(case: Case, due_at: datetime, policy: DeadlinePolicy, now: datetime) -> None:
+    """Run a fresh settlement clock from now to `due_at`: reminders and escalation start over."""
+    case.due_at = due_at
+    case.deadline_started_at = now
+    case.deadline_stage = 0
+    case.supervised = False
+    case.escalate_at = due_at + policy.escalate_after if can_escalate(case) else None

@@ -77,7 +77,8 @@ def _read_xlsx(path: Path) -> dict[str, Rows]:
 
 
 def _codes(text: str) -> list[str]:
-    return [c.strip() for c in text.replace("；", ";").split(";") if c.strip()]
+    # A code written twice names one assignment, not two (the second would break a unique key).
+    return list(dict.fromkeys(c.strip() for c in text.replace("；", ";").split(";") if c.strip()))
 
 
 def _check_categories(rows: Rows, problems: list[str]) -> list[dict]:
@@ -128,6 +129,7 @@ async def import_directory(session: AsyncSession, sheets: dict[str, Rows], now: 
         (await session.scalars(select(Township.name))).all()
     )
     people_rows = []
+    telegram_rows: dict[str, int] = {}
     for n, row in sheets.get("people", []):
         where = f"people row {n}"
         role, tg = row.get("role", ""), row.get("telegram_id", "")
@@ -139,6 +141,8 @@ async def import_directory(session: AsyncSession, sheets: dict[str, Rows], now: 
             problems.append(f"{where}: role must be one of {', '.join(sorted(STAFF_ROLES))}, not {role!r}")
         elif tg and not tg.lstrip("-").isdigit():
             problems.append(f"{where}: telegram_id must be a number, not {tg!r}")
+        elif tg and tg in telegram_rows:
+            problems.append(f"{where}: telegram_id {tg} is already on people row {telegram_rows[tg]}")
         elif bad:
             problems.append(f"{where}: unknown village code(s) {', '.join(bad)}")
         elif bad_cat:
@@ -149,6 +153,8 @@ async def import_directory(session: AsyncSession, sheets: dict[str, Rows], now: 
             problems.append(f"{where}: a cadre needs at least one village")
         else:
             people_rows.append((n, row))
+        if tg:
+            telegram_rows.setdefault(tg, n)
     if problems:
         raise DirectoryError(problems)
 

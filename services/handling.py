@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,12 +11,13 @@ from models import queries as q
 from models.enums import Disposition, EventKind, Level, Role
 from services import events
 from services.config import ServiceConfig
-from services.deadlines import set_deadlines
+from services.deadlines import can_escalate, set_deadlines, start_clock
 from services.errors import CaseNotFound, InvalidInput, NotAllowed
 from services.lifecycle import Action, next_status
 from services.outbox import enqueue
 from services.permissions import require_can
 from services.routing import LEVEL_OF_ROLE, route_up
+from services.supervisors import supervisors_of
 
 MAX_REASON = 1000
 
@@ -76,6 +77,8 @@ async def resolve_case(
     case.resolution_note = note
     case.resolved_at = now
     case.revisit_at = revisit_at if disposition is Disposition.deferred else None
+    case.followup_due = None if disposition is Disposition.deferred else now + config.followup_window
+    case.followup_stage = 0
     if case.first_response_at is None:
         case.first_response_at = now
     event = await events.record(session, case, EventKind.resolved, now, actor=actor, note=note,
@@ -91,30 +94,33 @@ async def escalate_case(
     config: ServiceConfig,
     *,
     case_id: int,
-    actor: Person | None,
+    actor: Person,
     reason: str,
     now: datetime,
 ) -> Case:
-    """Hand the case up one level (actor None: the deadline did it); the new owner gets the card."""
-    if actor is None:
-        case = await load_case(session, case_id)
-    else:
-        case = await _authorized(session, case_id, actor, Action.escalate)
-    reason = _reason(reason)
-    if case.confidential:
+    """Hand the case up one level at its owner's request; the new owner gets the card."""
+    case = await _authorized(session, case_id, actor, Action.escalate)
+    await escalate(session, config, case, actor=actor, reason=_reason(reason), now=now)
+    await session.commit()
+    await session.refresh(case)
+    return case
+
+
+async def escalate(session: AsyncSession, config: ServiceConfig, case: Case, *, actor: Person | None,
+                   reason: str | None, now: datetime) -> None:
+    """Move the case one level up with a fresh deadline (actor None: the deadline did it); no commit."""
+    if not can_escalate(case):
         raise NotAllowed()
     route = await route_up(session, case.village, Level(case.level))
     case.status = next_status(case.status, Action.escalate)
     previous_owner, previous_level = case.owner_id, case.level
-    case.owner_id, case.level, case.supervised = route.owner.id, route.level, False
+    case.owner_id, case.level = route.owner.id, route.level
     set_deadlines(case, case.category, route.level, config.deadlines, now)
     event = await events.record(session, case, EventKind.escalated, now, actor=actor, note=reason,
                                 from_owner=previous_owner, to_owner=route.owner.id,
-                                from_level=previous_level, to_level=route.level)
+                                from_level=previous_level, to_level=route.level, automatic=actor is None)
+    case.owner = route.owner
     _tell_new_owner(session, case, route.owner, event.id, "escalated", reason, now)
-    await session.commit()
-    await session.refresh(case)
-    return case
 
 
 async def transfer_candidates(session: AsyncSession, case: Case, actor: Person) -> Sequence[Person]:
@@ -157,7 +163,7 @@ async def transfer_case(
     return case
 
 
-def _tell_new_owner(session, case: Case, owner: Person, event_id: int, why: str, reason: str, now) -> None:
+def _tell_new_owner(session, case: Case, owner: Person, event_id: int, why: str, reason: str | None, now) -> None:
     enqueue(session, to=owner, notice="case_card", key=f"card:{event_id}", now=now, case_id=case.id,
             reason=why, note=reason)
     enqueue(session, to=case.reporter, notice="case_update", key=f"update:{event_id}", now=now,
@@ -168,4 +174,34 @@ async def check_action(session: AsyncSession, *, case_id: int, actor: Person, ac
     """Return the case if the actor may take `action` on it now; raise otherwise."""
     case = await _authorized(session, case_id, actor, action)
     next_status(case.status, action)
+    return case
+
+
+async def extend_case(
+    session: AsyncSession,
+    config: ServiceConfig,
+    *,
+    case_id: int,
+    actor: Person,
+    by: timedelta,
+    reason: str,
+    now: datetime,
+) -> Case:
+    """Move the deadline later by `by`, with a reason; the villager and the supervisors are told."""
+    case = await _authorized(session, case_id, actor, Action.extend)
+    reason = _reason(reason)
+    new_due = max(now, case.due_at or now) + by
+    if by <= timedelta(0):
+        raise InvalidInput("revisit")
+    case.status = next_status(case.status, Action.extend)
+    previous = case.due_at
+    start_clock(case, new_due, config.deadlines, now)
+    event = await events.record(session, case, EventKind.extended, now, actor=actor, note=reason,
+                                previous_due=previous.isoformat() if previous else None, new_due=new_due.isoformat())
+    enqueue(session, to=case.reporter, notice="case_update", key=f"update:{event.id}", now=now, case_id=case.id,
+            what="extended", note=reason)
+    for supervisor in await supervisors_of(session, case):
+        enqueue(session, to=supervisor, notice="extension_notice", key=f"extended:{event.id}:{supervisor.id}",
+                now=now, case_id=case.id, note=reason)
+    await session.commit()
     return case

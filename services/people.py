@@ -23,7 +23,10 @@ def language_of(code: str | None) -> str:
 async def identify(
     session: AsyncSession, *, channel: str, external_id: str, name: str, language_code: str | None, now: datetime
 ) -> Person:
-    """Return the person behind this account, creating a villager on first contact (not committed)."""
+    """Return the person behind this account, creating a villager on first contact (not committed).
+
+    An account that writes is reachable again, even if it had blocked the bot before.
+    """
     person = await q.person_by_external(session, channel, external_id)
     if person is None:
         person = Person(
@@ -32,6 +35,9 @@ async def identify(
         )
         session.add(person)
         await session.flush()
+    elif person.unreachable_at is not None:
+        # A blocked bot receives nothing from the account: writing again means it was unblocked.
+        person.unreachable_at = None
     return person
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 04:52:18.411234
+Create Date: 2026-11-29
 """
 from alembic import op
 import sqlalchemy as sa
@@ -129,6 +129,13 @@ def upgrade() -> None:
     sa.Column('due_at', models.base.UTCDateTime(), nullable=True),
     sa.Column('resolved_at', models.base.UTCDateTime(), nullable=True),
     sa.Column('closed_at', models.base.UTCDateTime(), nullable=True),
+    sa.Column('deadline_started_at', models.base.UTCDateTime(), nullable=True),
+    sa.Column('deadline_stage', sa.Integer(), nullable=False),
+    sa.Column('escalate_at', models.base.UTCDateTime(), nullable=True),
+    sa.Column('first_contact_reminded', sa.Boolean(), nullable=False),
+    sa.Column('followup_due', models.base.UTCDateTime(), nullable=True),
+    sa.Column('followup_stage', sa.Integer(), nullable=False),
+    sa.Column('next_check_at', models.base.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['category_code'], ['categories.code'], name=op.f('fk_cases_category_code_categories')),
     sa.ForeignKeyConstraint(['owner_id'], ['people.id'], name=op.f('fk_cases_owner_id_people')),
     sa.ForeignKeyConstraint(['reporter_id'], ['people.id'], name=op.f('fk_cases_reporter_id_people')),
@@ -137,6 +144,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('number', name=op.f('uq_cases_number'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_next_check', ['next_check_at'], unique=False)
         batch_op.create_index('ix_cases_owner_status', ['owner_id', 'status'], unique=False)
         batch_op.create_index('ix_cases_reporter', ['reporter_id', 'created_at'], unique=False)
         batch_op.create_index('ix_cases_status_due', ['status', 'due_at'], unique=False)
@@ -232,6 +240,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cases_status_due')
         batch_op.drop_index('ix_cases_reporter')
         batch_op.drop_index('ix_cases_owner_status')
+        batch_op.drop_index('ix_cases_next_check')
 
     op.drop_table('cases')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
