@@ -25,7 +25,7 @@ class Harness:
         self.bot = make_bot(self.fake)
         self.clock = clock
         self.dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock)
-        self.sender = OutboxSender(self.bot, sessionmaker, Renderer(make_i18n(), config.tz), clock, rate=10_000)
+        self.sender = OutboxSender(self.bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=10_000)
         self._ids = UPDATE_IDS
         self._message_ids = itertools.count(1)
         self.callbacks: list[str] = []
