@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.delivery import OutboxSender
 from bot.i18n import make_i18n
 from bot.middlewares import DatabaseMiddleware, FailureMiddleware, IdentityMiddleware, PersonI18nMiddleware
-from bot import notices_deadlines  # noqa: F401  (registers the deadline notices)
 from bot.notices import Renderer
 from bot.settings import Settings
 from bot.storage import SqlStorage

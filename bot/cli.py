@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -30,7 +31,45 @@ def parser() -> argparse.ArgumentParser:
     link = village.add_parser("link", help="print a village's invitation link")
     link.add_argument("code")
     sub.add_parser("demo", help="load the demo county into the database")
+    policy = sub.add_parser("policy", help="policy explainers").add_subparsers(dest="action", required=True)
+    policy.add_parser("import", help="load or update the Markdown explainers of a folder").add_argument(
+        "path", type=Path)
+    broadcast = sub.add_parser("broadcast", help="broadcasts to households").add_subparsers(
+        dest="action", required=True)
+    send = broadcast.add_parser("send", help="record a broadcast; the running bot delivers it")
+    content = send.add_mutually_exclusive_group(required=True)
+    content.add_argument("--text")
+    content.add_argument("--policy", metavar="SLUG")
+    send.add_argument("--to", required=True, metavar="county|township:NAME|village:CODE")
+    timing = send.add_mutually_exclusive_group()
+    timing.add_argument("--at", metavar="ISO-DATETIME", help="local time unless it carries an offset")
+    timing.add_argument("--cron", metavar="EXPR", help="repeat, in local time")
+    send.add_argument("--urgent", action="store_true", help="also reach those who stopped routine notices")
+    broadcast.add_parser("status", help="print a broadcast's counts").add_argument("id", type=int)
+    broadcast.add_parser("list", help="list the scheduled and recent broadcasts")
+    stats = sub.add_parser("stats", help="print the rates (response, closure, satisfaction ...) for a period")
+    _period_options(stats)
+    stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ledger = sub.add_parser("ledger", help="the ledger (台账)").add_subparsers(dest="action", required=True)
+    export = ledger.add_parser("export", help="write the ledger as an .xlsx workbook")
+    export.add_argument("file", type=Path)
+    _period_options(export)
     return p
+
+
+def _period_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="start", type=_day, metavar="DATE",
+                   help="first local day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_day, metavar="DATE",
+                   help="local day after the last one, YYYY-MM-DD (the period is [from, to))")
+    p.add_argument("--township", metavar="NAME", help="only this township")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +103,10 @@ def migrate(settings: Settings) -> None:
 
 
 async def dispatch(args, settings: Settings) -> int:
+    if args.command in ("stats", "ledger"):
+        from bot import commands_supervision
+
+        return await commands_supervision.dispatch(args, settings)
     from bot import commands
 
     if args.command == "run":
@@ -77,6 +120,10 @@ async def dispatch(args, settings: Settings) -> int:
         return await commands.import_directory(settings, args.path)
     if args.command == "village":
         return await commands.village_link(settings, args.code)
+    if args.command in ("policy", "broadcast"):
+        from bot import commands_broadcast
+
+        return await commands_broadcast.dispatch(args, settings)
     if args.command == "demo":
         return await commands.demo(settings)
     return 2

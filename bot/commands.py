@@ -55,6 +55,9 @@ async def serve(app: App) -> None:
     for language, commands in COMMANDS.items():
         await app.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands],
                                       language_code=None if language == "zh" else language)
+    if app.engine.dialect.name == "sqlite":
+        # The embedded default runs one process: claims left by a killed one can be taken back now.
+        await app.sender.release_claims()
     sender = asyncio.create_task(app.sender.run(), name="outbox")
     scheduler = start_scheduler(app)
     try:
@@ -70,9 +73,13 @@ async def serve(app: App) -> None:
 def start_scheduler(app: App):
     """Start the periodic sweeps and the cron jobs; the database says what is due."""
     ctx = JobContext(app.sessionmaker, app.config, app.clock, poke=app.sender.wakeup.set)
+    sweep = app.settings.duration("sweep_interval").total_seconds()
+    # Broadcasts "now" should not wait a whole deadline sweep interval.
+    quick = min(sweep, 5.0)
     scheduler = make_scheduler(
-        ctx, sweep_seconds=app.settings.duration("sweep_interval").total_seconds(), timezone=app.settings.tz,
-        sweeps={"sweep_deadlines": jobs.sweep_deadlines},
+        ctx, timezone=app.settings.tz,
+        sweeps={"sweep_deadlines": (sweep, jobs.sweep_deadlines), "fan_out_broadcasts": (quick, jobs.fan_out_broadcasts),
+                "report_broadcasts": (quick, jobs.report_broadcasts)},
         cron_jobs={"daily_digest": (app.settings.digest_at, jobs.send_daily_digest)},
     )
     scheduler.start()

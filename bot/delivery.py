@@ -13,11 +13,12 @@ from aiogram.exceptions import (
     TelegramServerError, TelegramUnauthorizedError,
 )
 from aiogram.types import Message
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.notices import Renderer
 from models import MessageLink, OutboxMessage, Person
+from models.delivery import PRIORITY_BROADCAST
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,31 @@ class OutboxSender:
     """Send what the outbox holds; several processes may run one each."""
 
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], renderer: Renderer,
-                 clock: Callable[[], datetime], rate: float = 25.0, batch: int = 50):
+                 clock: Callable[[], datetime], rate: float = 25.0, batch: int = 10,
+                 per_chat: timedelta = timedelta(seconds=1)):
         self.bot, self.sessionmaker, self.renderer, self.clock = bot, sessionmaker, renderer, clock
         self.limiter = RateLimiter(rate)
+        # Small batches: a case reply queued during a large broadcast waits for one batch at most.
         self.batch = batch
+        self.per_chat = per_chat
+        self.last_sent: dict[int, datetime] = {}
         self.wakeup = asyncio.Event()
+
+    def _note_sent(self, chat_id: int) -> None:
+        now = self.clock()
+        self.last_sent[chat_id] = now
+        if len(self.last_sent) > 50_000:
+            self.last_sent = {c: t for c, t in self.last_sent.items() if now - t < self.per_chat}
+
+    async def release_claims(self) -> int:
+        """Free rows claimed by a process that died; call at start when this is the only sender."""
+        async with self.sessionmaker() as session:
+            result = await session.execute(
+                update(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+                                            OutboxMessage.claimed_until.is_not(None))
+                .values(claimed_until=None))
+            await session.commit()
+            return result.rowcount or 0
 
     async def run(self, idle: float = 1.0) -> None:
         """Deliver forever; sleep when nothing is due, wake early when poked."""
@@ -102,6 +123,14 @@ class OutboxSender:
                 row.failed_at, row.last_error = self.clock(), "unreachable"
                 await session.commit()
                 return
+            chat_id = int(person.external_id)
+            previous = self.last_sent.get(chat_id)
+            if (row.priority >= PRIORITY_BROADCAST and previous is not None
+                    and self.clock() - previous < self.per_chat):
+                # About one message a second to one chat: come back to this row shortly.
+                row.not_before, row.claimed_until = previous + self.per_chat, None
+                await session.commit()
+                return
             try:
                 calls = await self.renderer.render(session, row, person)
             except Exception as exc:
@@ -122,13 +151,14 @@ class OutboxSender:
                         row.payload = {**row.payload, "_parts_sent": index + 1}
                         await session.commit()
                 row.sent_at, row.claimed_until = self.clock(), None
+                self._note_sent(chat_id)
             except TelegramRetryAfter as exc:
                 self.limiter.pause(exc.retry_after)
                 row.not_before = self.clock() + timedelta(seconds=exc.retry_after)
                 row.claimed_until, row.last_error = None, "429"
                 log.warning("Telegram asked to wait %ss", exc.retry_after)
             except TelegramForbiddenError as exc:
-                row.failed_at, row.last_error = self.clock(), str(exc)[:500]
+                row.failed_at, row.last_error = self.clock(), f"unreachable: {exc}"[:500]
                 person.unreachable_at = self.clock()
                 log.info("person %s blocked the bot; marked unreachable", person.id)
             except TelegramUnauthorizedError:

@@ -29,5 +29,10 @@ def explain(exc: Exception | None) -> str:
             "revisit": _("Please choose a date in the future."),
             "no_village": _("Please choose your village first: /start"),
             "category": _("Please choose a category with the buttons."),
+            "date": _("Please write the date and time like 2026-12-01 09:00."),
+            "cron": _("That is not a cron expression. Example: 0 9 * * 1 (Mondays 9:00)."),
+            "audience": _("That area is not in the directory."),
+            "policy": _("That explainer was not found."),
+            "broadcast_content": _("Give either a text or an explainer."),
         }.get(str(exc), _("That cannot be used. Please try again."))
     return _("Sorry, something went wrong. Please try again in a moment.")

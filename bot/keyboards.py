@@ -22,6 +22,14 @@ class CaseCb(CallbackData, prefix="c"):
     arg: str = ""
 
 
+class PolicyCb(CallbackData, prefix="pol"):
+    """Browse explainers: a topic by its position, or an explainer by its slug."""
+
+    action: str
+    slug: str = ""
+    topic: int = -1
+
+
 class PickCb(CallbackData, prefix="p"):
     """A choice inside a conversation step (township, village, category, yes/no)."""
 
@@ -33,7 +41,7 @@ def main_menu(person: Person) -> ReplyKeyboardMarkup:
     """The persistent menu under the text box."""
     if person.role == Role.villager:
         rows = [[KeyboardButton(text=_("📝 Report a problem")), KeyboardButton(text=_("📋 My cases"))],
-                [KeyboardButton(text=_("❓ Help"))]]
+                [KeyboardButton(text=_("📖 Policies")), KeyboardButton(text=_("❓ Help"))]]
     else:
         rows = [[KeyboardButton(text=_("📋 My open cases")), KeyboardButton(text=_("❓ Help"))]]
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)

@@ -144,3 +144,8 @@ class Renderer:
                 number=case.number, rating=rating_name(case.rating))
         return [SendMessage(chat_id=chat, text=text)]
 
+
+
+# The other notice kinds register themselves on import; importing them here makes every
+# Renderer complete, whoever builds it. (Placed last: they import `notice` from this module.)
+from bot import notices_broadcast, notices_deadlines, notices_supervision  # noqa: E402, F401

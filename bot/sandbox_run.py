@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import aiohttp
 
@@ -10,9 +11,11 @@ from bot.commands import serve
 from bot.demo import STAFF, VILLAGERS, load_demo
 from bot.settings import Settings
 from models.db import make_engine, make_sessionmaker
+from services.policies import import_policies
 
 log = logging.getLogger(__name__)
 
+SAMPLE_POLICIES = Path(__file__).resolve().parent.parent / "content" / "policies"
 SANDBOX_TOKEN = "7000000001:SANDBOXsandboxSANDBOXsandboxSANDBOX"
 ROLE_LABELS = {
     "cadre": "包村干部", "township_leader": "乡镇领导", "county_leader": "县领导",
@@ -27,6 +30,7 @@ async def run_sandbox(settings: Settings, port: int) -> int:
     engine = make_engine(settings.database_url)
     async with make_sessionmaker(engine)() as session:
         await load_demo(session, utc_now())
+        await import_policies(session, SAMPLE_POLICIES, utc_now())
     await engine.dispose()
 
     running = await serve_sandbox(host="127.0.0.1", port=port)

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.enums import Level
 from services.config import ServiceConfig
+from services.cron import cron_trigger
 from services.deadlines import DeadlinePolicy
 from services.durations import parse_duration
 
@@ -69,10 +70,8 @@ class Settings(BaseSettings):
     @field_validator("digest_at")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
-            CronTrigger.from_crontab(value)
+            cron_trigger(value, ZoneInfo("UTC"))
         except ValueError as exc:
             raise ValueError(f"not a cron expression ({exc}); write e.g. 0 8 * * *") from None
         return value

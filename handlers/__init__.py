@@ -1,16 +1,23 @@
 """Routers, one per topic, in the order the dispatcher tries them."""
 from aiogram import Router
 
-from handlers import cadre, conversation, deadlines, fallback, intake, replies, start, villager
+from handlers import (
+    broadcast, cadre, conversation, deadlines, fallback, intake, policy, replies, start, supervision, villager,
+)
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
 # case before the steps, so a reply always reaches its case; loose messages and the fallback last.
 ROUTERS: list[Router] = [
     start.router,
+    # Supervisors' commands (/stats, /rank, /ledger) right after /start and /cancel: plain commands,
+    # never a reply or a step of a conversation.
+    supervision.router,
     replies.router,
     cadre.router,
     deadlines.router,
     villager.router,
+    policy.router,
+    broadcast.router,
     intake.router,
     conversation.router,
     fallback.router,

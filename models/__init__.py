@@ -3,9 +3,10 @@ from models.base import Base, UTCDateTime
 from models.cases import Case, CaseCounter, CaseEvent, CaseHelper, CaseMessage
 from models.delivery import ConversationState, MessageLink, OutboxMessage, ProcessedUpdate
 from models.directory import Assignment, Category, Person, Township, Village
+from models.policy import Broadcast, BroadcastRun, PolicyArticle
 
 __all__ = [
-    "Assignment", "Base", "Case", "CaseCounter", "CaseEvent", "CaseHelper", "CaseMessage",
+    "Assignment", "Base", "Broadcast", "BroadcastRun", "PolicyArticle", "Case", "CaseCounter", "CaseEvent", "CaseHelper", "CaseMessage",
     "Category", "ConversationState", "MessageLink", "OutboxMessage", "Person",
     "ProcessedUpdate", "Township", "UTCDateTime", "Village",
 ]

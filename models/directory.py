@@ -66,6 +66,8 @@ class Person(Base):
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
     invite_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Routine broadcasts; urgent notices reach everyone regardless.
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

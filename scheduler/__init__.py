@@ -5,24 +5,24 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.context import JobContext
+from services.cron import cron_trigger
 
 log = logging.getLogger(__name__)
 Job = Callable[[JobContext], Awaitable[int]]
 
 
-def make_scheduler(ctx: JobContext, *, sweep_seconds: float, cron_jobs: dict[str, tuple[str, Job]],
-                   sweeps: dict[str, Job], timezone) -> AsyncIOScheduler:
-    """Return a scheduler with one periodic job per sweep and one cron job per entry."""
+def make_scheduler(ctx: JobContext, *, sweeps: dict[str, tuple[float, Job]], cron_jobs: dict[str, tuple[str, Job]],
+                   timezone) -> AsyncIOScheduler:
+    """Return a scheduler with one periodic job per sweep (every N seconds) and one cron job per entry."""
     scheduler = AsyncIOScheduler(timezone=timezone)
-    for job_id, job in sweeps.items():
-        scheduler.add_job(_run, IntervalTrigger(seconds=sweep_seconds), args=[job_id, job, ctx], id=job_id,
+    for job_id, (seconds, job) in sweeps.items():
+        scheduler.add_job(_run, IntervalTrigger(seconds=seconds), args=[job_id, job, ctx], id=job_id,
                           replace_existing=True, coalesce=True, max_instances=1)
     for job_id, (expression, job) in cron_jobs.items():
-        scheduler.add_job(_run, CronTrigger.from_crontab(expression, timezone=timezone), args=[job_id, job, ctx],
+        scheduler.add_job(_run, cron_trigger(expression, timezone), args=[job_id, job, ctx],
                           id=job_id, replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=3600)
     return scheduler
 

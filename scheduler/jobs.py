@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from scheduler.context import JobContext
+from services import broadcasts
 from services.digest import queue_daily_digests
 from services.reminders import sweep_due
 
@@ -23,3 +24,15 @@ async def send_daily_digest(ctx: JobContext) -> int:
     """Queue the day's digest for every supervisor (once per day each)."""
     async with ctx.sessionmaker() as session:
         return await queue_daily_digests(session, ctx.config, ctx.clock())
+
+
+async def fan_out_broadcasts(ctx: JobContext) -> int:
+    """Queue the due runs of scheduled and repeating broadcasts, one row per household."""
+    async with ctx.sessionmaker() as session:
+        return await broadcasts.fan_out_due(session, ctx.config, ctx.clock())
+
+
+async def report_broadcasts(ctx: JobContext) -> int:
+    """Tell senders about their finished broadcast runs."""
+    async with ctx.sessionmaker() as session:
+        return await broadcasts.report_finished_runs(session, ctx.clock())

@@ -18,9 +18,12 @@ class DeadlinePolicy:
     urgent_first_response: timedelta = timedelta(hours=2)
     escalate_after: timedelta = timedelta(days=2)
 
-    def resolve_time(self, category: Category, level: Level) -> timedelta:
-        """Return the time to settle a case of this category at this level."""
-        return self.level_resolve.get(level, timedelta(seconds=category.resolve_s))
+    def resolve_time(self, category: Category, level: Level, escalated: bool = True) -> timedelta:
+        """Return the time to settle: the category's own at intake, the level's once escalated."""
+        own = timedelta(seconds=category.resolve_s)
+        if not escalated:
+            return self.level_resolve.get(Level.village, own)
+        return self.level_resolve.get(level, own)
 
     def first_response_time(self, category: Category) -> timedelta:
         """Return the time allowed before first contact."""
@@ -33,9 +36,10 @@ def can_escalate(case: Case) -> bool:
     return not case.confidential and case.level != Level.county
 
 
-def set_deadlines(case: Case, category: Category, level: Level, policy: DeadlinePolicy, now: datetime) -> None:
+def set_deadlines(case: Case, category: Category, level: Level, policy: DeadlinePolicy, now: datetime,
+                  escalated: bool = True) -> None:
     """Start the settlement clock at `now` for the level; first contact only once."""
-    start_clock(case, now + policy.resolve_time(category, level), policy, now)
+    start_clock(case, now + policy.resolve_time(category, level, escalated), policy, now)
     if case.first_response_due is None:
         case.first_response_due = now + policy.first_response_time(category)
 

@@ -129,7 +129,7 @@ async def submit_case(
     case.status = next_status(case.status, Action.assign)
     case.owner_id = route.owner.id
     case.level = route.level
-    set_deadlines(case, category, route.level, config.deadlines, now)
+    set_deadlines(case, category, route.level, config.deadlines, now, escalated=False)
     event = await events.record(session, case, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)
     enqueue(session, to=route.owner, notice="case_card", key=f"card:{event.id}", now=now, case_id=case.id,
             reason="new")

@@ -179,12 +179,18 @@ def _query(columns: list, scope: Scope, cut: Cut | None, group: bool = True):
     query = select(*unit, *columns).select_from(Case).join(Village, Village.id == Case.village_id)
     for target, on, outer in joins:
         query = query.join(target, on, isouter=outer)
+    query = apply_scope(query, scope)
+    return query.group_by(key, name) if group and key is not None else query
+
+
+def apply_scope(query, scope: Scope):
+    """Keep the cases of the scope in a query that joins Village to Case."""
     query = query.where(Case.confidential.is_(scope.confidential))
     for column, value in ((Village.township_id, scope.township_id), (Case.village_id, scope.village_id),
                           (Case.owner_id, scope.owner_id), (Case.category_code, scope.category_code)):
         if value is not None:
             query = query.where(column == value)
-    return query.group_by(key, name) if group and key is not None else query
+    return query
 
 
 def _count(condition):

@@ -104,7 +104,8 @@ async def _revisit(session: AsyncSession, config: ServiceConfig, case: Case, now
         return
     case.status = next_status(case.status, Action.reopen)
     case.disposition, case.resolved_at, case.revisit_at = None, None, None
-    start_clock(case, now + config.deadlines.resolve_time(case.category, Level(case.level)), config.deadlines, now)
+    start_clock(case, now + config.deadlines.resolve_time(case.category, Level(case.level), escalated=False),
+                config.deadlines, now)
     event = await events.record(session, case, EventKind.revisited, now)
     enqueue(session, to=case.owner, notice="case_card", key=f"card:{event.id}", now=now, case_id=case.id,
             reason="revisit", priority=PRIORITY_REMINDER)

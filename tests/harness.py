@@ -37,6 +37,10 @@ class Harness:
 
     async def feed(self, update: Update) -> None:
         await self.dp.feed_update(self.bot, update)
+        await self.feed_nothing()
+
+    async def feed_nothing(self) -> None:
+        """Deliver whatever the outbox holds (after a job queued something)."""
         while await self.sender.deliver_due():
             pass
 

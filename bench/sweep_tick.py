@@ -1,0 +1,531 @@
+"""One deadline-sweep tick over a big cases table, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/sweep_tick.py [--total 1000000] [--open 100000] [--due 1000]
+                                         [--small 10000] [--backend sqlite|postgres|both] [--repeat 3]
+
+For each backend, two tables are built with the SAME number of due cases: `--small` cases in
+all and `--total` cases in all. Each gets `open = min(--open, total // 2)` open cases (so
+100,000 of 1,000,000 and 5,000 of 10,000), of which `--due` have their 50% reminder due now;
+the rest are closed. One tick is `scheduler.jobs.sweep_deadlines` exactly as the bot runs it.
+If the sweep only touches due rows, tick(total) / tick(small) stays near 1.
+
+PostgreSQL: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/bench_sweep); the
+database is created if missing and its public schema is dropped and rebuilt on every run.
+SQLite: a file in a temporary directory, removed afterwards.
+
+Cases are bulk-loaded without the ORM (sqlite3 executemany / asyncpg COPY); everything else
+(schema, demo county, the sweep) goes through the project's own code.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import bindparam, event, func, select, text  # noqa: E402
+
+from bot.demo import load_demo  # noqa: E402
+from bot.migrate import upgrade  # noqa: E402
+from models import Case, OutboxMessage  # noqa: E402
+from models.base import UTCDateTime  # noqa: E402
+from models.db import make_engine, make_sessionmaker  # noqa: E402
+from scheduler import jobs  # noqa: E402
+from scheduler.context import JobContext  # noqa: E402
+from services.config import ServiceConfig  # noqa: E402
+from services.schedule import next_check  # noqa: E402
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/bench_sweep"
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # the clock of the tick
+UTC_NAIVE_NOW = NOW.replace(tzinfo=None)
+WEEK = timedelta(days=7)
+INDEX = "ix_cases_next_check"
+
+CLOSED, OPEN, DUE = 0, 1, 2
+COLUMNS = (
+    "id", "number", "kind", "category_code", "village_id", "reporter_id", "anonymous", "confidential",
+    "owner_id", "level", "status", "summary", "disposition", "resolution_note", "revisit_at", "rating",
+    "close_reason", "supervised", "created_at", "first_response_due", "first_response_at", "due_at",
+    "resolved_at", "closed_at", "deadline_started_at", "deadline_stage", "escalate_at",
+    "first_contact_reminded", "followup_due", "followup_stage", "next_check_at",
+)
+
+
+def log(msg: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The data
+
+
+@dataclass
+class Directory:
+    """What the demo county gives the generated cases: categories, villages and their cadres."""
+
+    categories: list[tuple[str, str]]  # (code, kind) of 7-day, non-confidential categories
+    villages: list[tuple[int, int]]  # (village id, default cadre id)
+    people: list[int]
+
+
+@dataclass
+class Layout:
+    total: int
+    open: int  # open cases, due ones included
+    due: int
+    kinds: bytearray = field(repr=False, default_factory=bytearray)
+    due_ids: list[int] = field(repr=False, default_factory=list)
+
+
+def layout(total: int, open_: int, due: int, seed: int = 1) -> Layout:
+    """Scatter closed, open and due cases over the id range (due rows are not clustered)."""
+    kinds = bytearray([DUE]) * due + bytearray([OPEN]) * (open_ - due) + bytearray([CLOSED]) * (total - open_)
+    random.Random(seed).shuffle(kinds)
+    due_ids = [i + 1 for i, k in enumerate(kinds) if k == DUE]
+    return Layout(total, open_, due, kinds, due_ids)
+
+
+def due_next_check(n: int) -> datetime:
+    """The 50% point of the n-th due case: 12 hours (plus n seconds) in the past."""
+    return NOW - timedelta(days=4, seconds=n) + WEEK / 2
+
+
+HEAD = COLUMNS[:10]  # id .. level: per row
+TAIL = COLUMNS[10:]  # status .. next_check_at: shared by every row of a bucket
+CLOSED_BUCKETS, OPEN_BUCKETS = 700 * 24, 79 * 60  # creation times: closed per hour, open per minute
+
+
+@dataclass
+class Templates:
+    heads: list[tuple]  # (kind, category_code, village_id, owner_id), row i takes heads[i % len]
+    reporters: list[int]  # row i takes reporters[(i * 7) % len]
+    tails: list[tuple]  # TAIL values, one per bucket
+
+
+def templates(lay: Layout, d: Directory, sqlite_text: bool) -> Templates:
+    """Build the datetime half of the rows once per bucket, not once per row.
+
+    Naive UTC datetimes; for SQLite, text the way SQLAlchemy writes it (always with microseconds).
+    """
+    if sqlite_text:
+        def ts(dt):
+            return None if dt is None else dt.isoformat(sep=" ", timespec="microseconds")
+        no = 0
+    else:
+        def ts(dt):
+            return dt
+        no = False
+    now, day = UTC_NAIVE_NOW, timedelta(days=1)
+
+    def closed(created):
+        resolved = created + 3 * day
+        return ("closed", "bench", "resolved", "done", None, "satisfied", "confirmed", no,
+                ts(created), ts(created + day), ts(created + timedelta(minutes=30)), ts(created + WEEK),
+                ts(resolved), ts(resolved + day), ts(created), 0, ts(created + WEEK + 2 * day), no,
+                ts(resolved + 3 * day), 0, None)
+
+    def opened(created):
+        # A seven-day clock, first contact made half an hour in: the next thing due is the 50% point.
+        return ("assigned", "bench", None, None, None, None, None, no,
+                ts(created), ts(created + day), ts(created + timedelta(minutes=30)), ts(created + WEEK),
+                None, None, ts(created), 0, ts(created + WEEK + 2 * day), no, None, 0, ts(created + WEEK / 2))
+
+    tails = [closed(now - timedelta(days=30, hours=h)) for h in range(CLOSED_BUCKETS)]
+    # Open, not due: up to ~3.3 days into the clock, the 50% point still ahead.
+    tails += [opened(now - timedelta(hours=1, minutes=m)) for m in range(OPEN_BUCKETS)]
+    # Due: four days into the clock, the 50% reminder fell due 12 hours ago (80% is 1.6 days ahead).
+    tails += [opened(now - timedelta(days=4, seconds=n)) for n in range(lay.due)]
+    heads = [(kind, cat, v, o) for (cat, kind) in d.categories for (v, o) in d.villages]
+    return Templates(heads, d.people, tails)
+
+
+def buckets(lay: Layout):
+    """Yield (id, bucket) for every case."""
+    due_n = 0
+    for i, k in enumerate(lay.kinds, start=1):
+        if k == CLOSED:
+            yield i, (i * 7919) % CLOSED_BUCKETS
+        elif k == OPEN:
+            yield i, CLOSED_BUCKETS + (i * 7919) % OPEN_BUCKETS
+        else:
+            yield i, CLOSED_BUCKETS + OPEN_BUCKETS + due_n
+            due_n += 1
+
+
+def rows(lay: Layout, d: Directory):
+    """Yield one tuple per case in COLUMNS order, for COPY (naive UTC datetimes)."""
+    t = templates(lay, d, sqlite_text=False)
+    nheads, nrep = len(t.heads), len(t.reporters)
+    for i, bucket in buckets(lay):
+        kind, cat, village_id, owner_id = t.heads[i % nheads]
+        yield (i, f"B-{i:09d}", kind, cat, village_id, t.reporters[(i * 7) % nrep], False, False, owner_id,
+               "village") + t.tails[bucket]
+
+
+# ---------------------------------------------------------------------------------------------
+# Backends
+
+
+async def ensure_pg_database(url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    kw = dict(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
+              password=u.password)
+    try:
+        conn = await asyncpg.connect(database=u.database, **kw)
+    except asyncpg.InvalidCatalogNameError:
+        admin = await asyncpg.connect(database="postgres", **kw)
+        try:
+            await admin.execute(f'CREATE DATABASE "{u.database}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(database=u.database, **kw)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+
+
+async def read_directory(sessionmaker) -> Directory:
+    async with sessionmaker() as s:
+        cats = (await s.execute(text(
+            "SELECT code, kind FROM categories WHERE resolve_s = 604800 AND confidential = :f ORDER BY code"
+        ), {"f": False})).all()
+        villages = (await s.execute(text(
+            "SELECT village_id, MIN(person_id) FROM assignments WHERE category_code IS NULL "
+            "GROUP BY village_id ORDER BY village_id"
+        ))).all()
+        people = (await s.scalars(text("SELECT id FROM people ORDER BY id"))).all()
+    assert cats and villages and people, "the demo county should give categories, villages and cadres"
+    return Directory([tuple(c) for c in cats], [tuple(v) for v in villages], list(people))
+
+
+def sqlite_bulk_load(path: str, lay: Layout, d: Directory) -> None:
+    """executemany the small parts (templates, one (id, bucket) pair per case), then one INSERT .. SELECT.
+
+    Binding 31 values per row from Python costs ~10 us a row; two small integers cost a tenth of that.
+    """
+    t = templates(lay, d, sqlite_text=True)
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-262144")  # 256 MB, for the index b-trees
+        db.execute("PRAGMA temp_store=MEMORY")
+        with db:
+            db.execute(f"CREATE TEMP TABLE bench_tail (bucket INTEGER PRIMARY KEY, {', '.join(TAIL)})")
+            db.execute("CREATE TEMP TABLE bench_head (n INTEGER PRIMARY KEY, kind, category_code, village_id, "
+                       "owner_id)")
+            db.execute("CREATE TEMP TABLE bench_reporter (n INTEGER PRIMARY KEY, person_id)")
+            db.execute("CREATE TEMP TABLE bench_row (id INTEGER PRIMARY KEY, bucket)")
+            db.executemany(f"INSERT INTO bench_tail VALUES (?, {', '.join('?' * len(TAIL))})",
+                           ((n, *tail) for n, tail in enumerate(t.tails)))
+            db.executemany("INSERT INTO bench_head VALUES (?, ?, ?, ?, ?)",
+                           ((n, *head) for n, head in enumerate(t.heads)))
+            db.executemany("INSERT INTO bench_reporter VALUES (?, ?)", enumerate(t.reporters))
+            db.executemany("INSERT INTO bench_row VALUES (?, ?)", buckets(lay))
+            db.execute(
+                f"INSERT INTO cases ({', '.join(COLUMNS)}) "
+                f"SELECT r.id, printf('B-%09d', r.id), h.kind, h.category_code, h.village_id, p.person_id, 0, 0, "
+                f"h.owner_id, 'village', {', '.join('t.' + c for c in TAIL)} "
+                f"FROM bench_row r JOIN bench_tail t ON t.bucket = r.bucket "
+                f"JOIN bench_head h ON h.n = r.id % {len(t.heads)} "
+                f"JOIN bench_reporter p ON p.n = (r.id * 7) % {len(t.reporters)} ORDER BY r.id")
+        for table in ("bench_row", "bench_tail", "bench_head", "bench_reporter"):
+            db.execute(f"DROP TABLE temp.{table}")
+        db.execute("ANALYZE")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
+async def pg_bulk_load(url: str, lay: Layout, d: Directory) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    conn = await asyncpg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
+                                 password=u.password, database=u.database)
+    try:
+        await conn.copy_records_to_table("cases", records=rows(lay, d), columns=COLUMNS)
+        await conn.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))")
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+
+
+class Statements:
+    """Count the statements an engine sends, and the time spent waiting on the database."""
+
+    def __init__(self, engine):
+        self.reset()
+        self._t0 = 0.0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._before)
+        event.listen(engine.sync_engine, "after_cursor_execute", self._after)
+
+    def reset(self) -> None:
+        self.count, self.db_seconds, self.selects = 0, 0.0, []
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        self._t0 = time.perf_counter()
+        if "next_check_at <=" in statement:
+            self.selects.append((statement, parameters))
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+        self.db_seconds += time.perf_counter() - self._t0
+
+
+def sweep_query(dialect: str):
+    """The due-selection query of services.reminders.sweep_due, as it builds it."""
+    query = select(Case).where(Case.next_check_at <= NOW).order_by(Case.next_check_at, Case.id).limit(jobs.BATCH)
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Case)
+    return query
+
+
+@dataclass
+class Result:
+    backend: str
+    total: int
+    open: int
+    due: int
+    load_s: float
+    ticks: list[float]
+    idles: list[float]
+    tick_statements: int
+    tick_db_s: float
+    select_ms: float
+    plan: list[str]
+    index_lines: list[str]
+    same_sql: bool
+
+
+async def check_sample(sessionmaker, lay: Layout) -> None:
+    """The bulk-loaded next_check_at must be what services.schedule would have written."""
+    sample = lay.due_ids[:20] + [i + 1 for i, k in enumerate(lay.kinds[:5000]) if k != DUE][:40]
+    async with sessionmaker() as s:
+        for case in (await s.scalars(select(Case).where(Case.id.in_(sample)))).unique():
+            assert case.next_check_at == next_check(case), (case.id, case.status, case.next_check_at,
+                                                            next_check(case))
+        await s.rollback()
+
+
+async def explain(sessionmaker, stats: Statements, dialect: str, lay: Layout) -> tuple[float, list[str], tuple]:
+    """Run the bare due selection once (timed, rolled back), then EXPLAIN the very SQL it sent."""
+    async with sessionmaker() as s:
+        await s.execute(text("SELECT 1"))
+        stats.reset()
+        t0 = time.perf_counter()
+        found = (await s.scalars(sweep_query(dialect))).unique().all()
+        select_ms = (time.perf_counter() - t0) * 1000
+        assert len(found) == min(jobs.BATCH, lay.due), f"{len(found)} cases selected before the tick"
+        statement, params = stats.selects[-1]
+        conn = await s.connection()
+        if dialect == "postgresql":
+            res = await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params)
+            plan = [r[0] for r in res.all()]
+        else:
+            res = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            plan = [r[3] for r in res.all()]
+        await s.rollback()
+    return select_ms, plan, (statement, params)
+
+
+async def reset_due(sessionmaker, lay: Layout) -> None:
+    """Put the due cases back where they were before the tick, and empty the outbox."""
+    stmt = text("UPDATE cases SET deadline_stage = 0, next_check_at = :n WHERE id = :i").bindparams(
+        bindparam("n", type_=UTCDateTime()))
+    async with sessionmaker() as s:
+        await s.execute(text("DELETE FROM outbox"))
+        await s.execute(stmt, [{"n": due_next_check(n), "i": i} for n, i in enumerate(lay.due_ids)])
+        await s.commit()
+
+
+async def verify_tick(sessionmaker, lay: Layout, handled: int) -> None:
+    assert handled == lay.due, f"the tick handled {handled} cases, expected {lay.due}"
+    async with sessionmaker() as s:
+        half = await s.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.key.like("remind:%:half:%")))
+        outbox = await s.scalar(select(func.count()).select_from(OutboxMessage))
+        stage1 = await s.scalar(select(func.count()).select_from(Case).where(Case.deadline_stage == 1))
+        still_due = await s.scalar(select(func.count()).select_from(Case).where(Case.next_check_at <= NOW))
+    assert half == lay.due == outbox, f"{half} half reminders ({outbox} outbox rows), expected {lay.due}"
+    assert stage1 == lay.due and still_due == 0, (stage1, still_due)
+
+
+@dataclass
+class Table:
+    """One loaded database: a backend at one size."""
+
+    backend: str
+    url: str
+    lay: Layout
+    load_s: float = 0.0
+    ticks: list[float] = field(default_factory=list)
+    idles: list[float] = field(default_factory=list)
+
+
+def build(backend: str, url: str, lay: Layout) -> Table:
+    """Fresh schema through the migrations, the demo county, then the cases in bulk; ANALYZE."""
+    t0 = time.perf_counter()
+    if backend == "postgres":
+        asyncio.run(ensure_pg_database(url))
+    upgrade(url)
+
+    async def county() -> Directory:
+        engine = make_engine(url)
+        try:
+            sm = make_sessionmaker(engine)
+            async with sm() as s:
+                await load_demo(s, NOW - timedelta(days=800))
+                await s.commit()
+            return await read_directory(sm)
+        finally:
+            await engine.dispose()
+
+    d = asyncio.run(county())
+    log(f"{backend} {lay.total:>9,}: schema and demo county in {time.perf_counter() - t0:.1f}s")
+    t0 = time.perf_counter()
+    if backend == "sqlite":
+        sqlite_bulk_load(url[len("sqlite:///"):], lay, d)
+    else:
+        asyncio.run(pg_bulk_load(url, lay, d))
+    table = Table(backend, url, lay, time.perf_counter() - t0)
+    log(f"{backend} {lay.total:>9,}: {lay.total:,} cases loaded and analyzed in {table.load_s:.1f}s")
+    return table
+
+
+async def measure(tables: list[Table], repeat: int) -> list[Result]:
+    """Explain the due selection on each table, then tick them in turn, `repeat` rounds.
+
+    Rounds alternate between the tables (and their order) so that load from elsewhere on the
+    machine falls on both sizes alike.
+    """
+    engines = [make_engine(t.url) for t in tables]
+    try:
+        sms = [make_sessionmaker(e) for e in engines]
+        stats = [Statements(e) for e in engines]
+        ctxs = [JobContext(sm, ServiceConfig(), lambda: NOW) for sm in sms]
+        explained, counts, db_seconds, same_sql = [], [0] * len(tables), [0.0] * len(tables), [True] * len(tables)
+        for t, sm, st, e in zip(tables, sms, stats, engines):
+            await check_sample(sm, t.lay)
+            explained.append(await explain(sm, st, e.dialect.name, t.lay))
+        for r in range(repeat):
+            order = list(range(len(tables)))
+            for k in order if r % 2 == 0 else order[::-1]:
+                t, sm, st, ctx = tables[k], sms[k], stats[k], ctxs[k]
+                if r:
+                    await reset_due(sm, t.lay)
+                st.reset()
+                t0 = time.perf_counter()
+                handled = await jobs.sweep_deadlines(ctx)
+                t.ticks.append(time.perf_counter() - t0)
+                counts[k], db_seconds[k] = st.count, st.db_seconds
+                same_sql[k] = same_sql[k] and bool(st.selects) and st.selects[0][0] == explained[k][2][0]
+                await verify_tick(sm, t.lay, handled)
+                t0 = time.perf_counter()
+                idle = await jobs.sweep_deadlines(ctx)
+                t.idles.append(time.perf_counter() - t0)
+                assert idle == 0, f"an idle tick handled {idle} cases"
+                log(f"{t.backend} {t.lay.total:>9,} round {r + 1}: tick {t.ticks[-1]:.3f}s ({counts[k]} statements, "
+                    f"{db_seconds[k]:.3f}s waiting on them), idle tick {t.idles[-1] * 1000:.1f} ms")
+    finally:
+        for e in engines:
+            await e.dispose()
+    return [Result(t.backend, t.lay.total, t.lay.open, t.lay.due, t.load_s, t.ticks, t.idles, counts[k],
+                   db_seconds[k], explained[k][0], explained[k][1],
+                   [p.strip() for p in explained[k][1] if INDEX in p], same_sql[k])
+            for k, t in enumerate(tables)]
+
+
+def pg_sibling(url: str, suffix: str) -> str:
+    """The same server, another database: the small table lives next to the big one."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return u.set(database=f"{u.database}{suffix}").render_as_string(hide_password=False)
+
+
+def run_backend(backend: str, sizes: list[tuple[int, int]], due: int, repeat: int, pg_url: str) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
+        tables = []
+        for n, (total, open_) in enumerate(sizes):
+            if backend == "sqlite":
+                url = f"sqlite:///{Path(tmp) / f'bench_{total}.db'}"
+            else:
+                url = pg_url if n == len(sizes) - 1 else pg_sibling(pg_url, f"_{total}")
+            tables.append(build(backend, url, layout(total, open_, due)))
+        return asyncio.run(measure(tables, repeat))
+
+
+def report(results: list[Result], show_plans: bool) -> None:
+    head = (f"{'backend':<9}{'total':>11}{'open':>9}{'due':>7}{'load s':>8}{'tick s':>9}{'ms/due':>8}"
+            f"{'idle ms':>9}{'stmts':>7}{'db s':>7}{'select ms':>11}{'tick/small':>12}{'idle/small':>12}")
+    print()
+    print(head)
+    print("-" * len(head))
+    small: dict[str, Result] = {}
+    for r in results:
+        tick, idle = statistics.median(r.ticks), statistics.median(r.idles)
+        base = small.setdefault(r.backend, r)
+        ratio = "" if base is r else f"{tick / statistics.median(base.ticks):.2f}x"
+        iratio = "" if base is r else f"{idle / statistics.median(base.idles):.2f}x"
+        print(f"{r.backend:<9}{r.total:>11,}{r.open:>9,}{r.due:>7,}{r.load_s:>8.1f}{tick:>9.3f}"
+              f"{tick / r.due * 1000:>8.2f}{idle * 1000:>9.1f}{r.tick_statements:>7}{r.tick_db_s:>7.2f}"
+              f"{r.select_ms:>11.1f}{ratio:>12}{iratio:>12}")
+    print()
+    print("tick s / idle ms: median of the repeats; stmts, db s: statements sent in the last tick and the time")
+    print("spent waiting on them; select ms: the bare due selection (first batch) alone.")
+    for r in results:
+        print(f"\n{r.backend} {r.total:,}: due selection uses {INDEX}: {'yes' if r.index_lines else 'NO'}; "
+              f"same SQL as the tick: {'yes' if r.same_sql else 'NO'}")
+        for line in (r.plan if show_plans else r.index_lines or r.plan):
+            print(f"    {line}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--total", type=int, default=1_000_000, help="cases in the big table")
+    ap.add_argument("--small", type=int, default=10_000, help="cases in the small table (same due count)")
+    ap.add_argument("--open", type=int, default=100_000, help="open cases, capped at half of each table")
+    ap.add_argument("--due", type=int, default=1_000, help="cases with a reminder due at the tick")
+    ap.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    ap.add_argument("--repeat", type=int, default=5, help="ticks per table, alternating (due cases re-armed)")
+    ap.add_argument("--plans", action="store_true", help="print the whole query plans")
+    args = ap.parse_args()
+    pg_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+
+    sizes = []
+    for total in (args.small, args.total):
+        open_ = min(args.open, total // 2)
+        if not args.due <= open_ <= total:
+            ap.error(f"need due <= open <= total, got {args.due} / {open_} / {total}")
+        sizes.append((total, open_))
+    started = time.perf_counter()
+    results = []
+    for backend in backends:
+        results += run_backend(backend, sizes, args.due, args.repeat, pg_url)
+    report(results, args.plans)
+    print(f"\nwhole run: {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
