@@ -15,7 +15,7 @@ from bot.parts import part_of
 from bot.texts import BUTTON_LIMIT, short
 from handlers.intake import Intake, show_categories
 from models import Person
-from models.enums import MessageKind, Role
+from models.enums import Role
 from services import views
 from services.conversation import add_message
 from services.intake import Part, check_part

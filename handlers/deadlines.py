@@ -80,7 +80,7 @@ async def overdue(message: Message, session: AsyncSession, person: Person, confi
         await message.answer(_("No overdue cases. 👍"))
         return
     lines = [_("<b>Overdue cases</b> ({count})").format(count=len(rows))]
-    for owner_id, group in groupby(sorted(rows, key=lambda r: (r.case.owner_id or 0, -r.days_late)),
+    for _owner, group in groupby(sorted(rows, key=lambda r: (r.case.owner_id or 0, -r.days_late)),
                                    key=lambda r: r.case.owner_id):
         group = list(group)
         lines.append("")

@@ -55,6 +55,24 @@ def deliverable(state: SandboxState) -> list[dict]:
     return list(state.updates)
 
 
+@handles("getChat")
+def get_chat(state: SandboxState, params: dict, files: dict, method: str = "") -> dict:
+    """Describe a person's private chat with the bot."""
+    person = state.people[int(params["chat_id"])]
+    gifts = dict.fromkeys(("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
+                           "gifts_from_channels"), False)
+    return {**person.chat(), "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
+
+
+@handles("getChatMember")
+def get_chat_member(state: SandboxState, params: dict, files: dict, method: str = "") -> dict:
+    """Describe a person as a member of their private chat."""
+    person = state.people.get(int(params["user_id"]))
+    if person is None:
+        raise refuse("user not found")
+    return {"status": "member", "user": person.user()}
+
+
 @handles("setWebhook")
 def set_webhook(state: SandboxState, params: dict, files: dict, method: str = "") -> bool:
     """Remember a webhook (the sandbox does not deliver to it; getUpdates then answers 409)."""

@@ -103,7 +103,8 @@ def check_call(method: str, params: dict, known_chat: Callable[[int], bool] | No
     for field in required_fields(name):
         if not _present(params.get(field)):
             return _missing(name, field)
-    checks = (_check_chat, _check_text, _check_markup, _check_callback_answer, _check_commands, _check_misc)
+    checks = (_check_chat, _check_text, _check_album, _check_markup, _check_callback_answer, _check_commands,
+              _check_misc)
     for check in checks:
         refusal = check(name, params, known_chat)
         if refusal is not None:
@@ -154,6 +155,19 @@ def _check_text(method: str, params: dict, _known_chat) -> Refusal | None:
         return bad_request("message text is empty")
     if utf16_len(visible) > limit:
         return bad_request(too_long)
+    return None
+
+
+def _check_album(method: str, params: dict, _known_chat) -> Refusal | None:
+    if method != "sendMediaGroup":
+        return None
+    media = _as_object(params.get("media"))
+    if not isinstance(media, list) or not 2 <= len(media) <= 10:
+        return bad_request("media group must have from 2 to 10 items")
+    for item in media:
+        refusal = _check_text("sendPhoto", _as_object(item) if isinstance(_as_object(item), dict) else {}, None)
+        if refusal is not None:
+            return refusal
     return None
 
 

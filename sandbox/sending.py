@@ -111,6 +111,21 @@ def send_media(state: SandboxState, params: dict, files: dict, method: str = "")
     return post(state, params, content)
 
 
+@handles("sendMediaGroup")
+def send_media_group(state: SandboxState, params: dict, files: dict, method: str = "") -> list[dict]:
+    """Send an album: one message per item, sharing a media_group_id."""
+    group_id = f"{state.seq + 1}{len(state.files)}"
+    sent = []
+    for item in params["media"]:
+        kind = item.get("type", "photo")
+        stored = resolve_file(state, kind, item.get("media"), files)
+        caption, entities = formatted(item, "caption", "caption_entities")
+        content = {kind: describe(stored, kind), "caption": caption, "caption_entities": entities,
+                   "media_group_id": group_id}
+        sent.append(post(state, {k: v for k, v in params.items() if k != "reply_markup"}, content))
+    return sent
+
+
 @handles("sendLocation")
 def send_location(state: SandboxState, params: dict, files: dict, method: str = "") -> dict:
     """Send a point on the map."""

@@ -79,3 +79,11 @@ async def county(sessionmaker, clock):
 
     async with sessionmaker() as s:
         await load_demo(s, clock())
+
+
+@pytest.fixture
+async def chat(sessionmaker, clock, config, county):
+    """The real dispatcher over the demo county, with a fake Telegram to talk to."""
+    from tests.harness import Harness
+
+    return Harness(sessionmaker, clock, config)

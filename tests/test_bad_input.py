@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.keyboards import CaseCb
 from models import Case, CaseMessage, ProcessedUpdate
 from tests.harness import Harness
-from tests.test_case_loop import WANG, ZHANG, LI, SUN, chat, report  # noqa: F401  (fixture)
+from tests.test_case_loop import LI, SUN, WANG, ZHANG, report
 
 
 async def count(sessionmaker, model) -> int:

@@ -1,7 +1,6 @@
 """The whole case loop through the dispatcher: report, card, replies, resolve, verdict, closed."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from models import Case, CaseEvent
@@ -14,11 +13,6 @@ WANG = Harness.person(2001, "王建国")  # default cadre of 石桥村 (sq01)
 SUN = Harness.person(2004, "孙丽")  # cadre of 石桥村 for land and property disputes
 LIU = Harness.person(2101, "刘书记")  # township leader of 石桥镇
 ZHENG = Harness.person(2401, "郑纪检")  # discipline inspector
-
-
-@pytest.fixture
-async def chat(sessionmaker, clock, config, county) -> Harness:
-    return Harness(sessionmaker, clock, config)
 
 
 async def report(chat: Harness, user, category: str, *texts: str, anonymous: bool = False,

@@ -11,7 +11,7 @@ from scheduler.context import JobContext
 from scheduler.jobs import fan_out_broadcasts
 from services.policies import import_policies
 from tests.harness import Harness
-from tests.test_case_loop import WANG, ZHANG, chat  # noqa: F401  (fixture)
+from tests.test_case_loop import WANG, ZHANG
 
 CONTENT = Path(__file__).resolve().parent.parent / "content" / "policies"
 WU = Harness.person(2301, "吴督查")  # county supervisor

@@ -64,7 +64,7 @@ async def last_outbox_id(session) -> int:
 ])
 async def test_a_sweep_after_downtime_sends_only_the_latest_deadline_reminder(
         sessionmaker, session, config, county, after, expected):
-    case = await file_case(session, config)
+    await file_case(session, config)
     before = await last_outbox_id(session)
 
     await sweep(sessionmaker, config, START + after)
@@ -93,7 +93,7 @@ async def test_each_reminder_is_sent_once_as_time_passes_and_the_case_escalates(
 
 
 async def test_escalated_case_starts_a_fresh_clock_at_the_township(sessionmaker, session, config, county):
-    case = await file_case(session, config)
+    await file_case(session, config)
     await sweep(sessionmaker, config, START + timedelta(days=9))
     before = await last_outbox_id(session)
 

@@ -8,7 +8,7 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound, TelegramUnauthorizedError
 from aiogram.types import (
     BotCommand, BotCommandScopeAllPrivateChats, BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup,
-    MenuButtonCommands, ReplyKeyboardMarkup, KeyboardButton, ReplyParameters,
+    InputMediaPhoto, KeyboardButton, MenuButtonCommands, ReplyKeyboardMarkup, ReplyParameters,
 )
 
 from tests.sandbox.conftest import TOKEN, make_bot
@@ -341,3 +341,27 @@ async def test_json_urlencoded_and_multipart_bodies_are_all_understood(sandbox, 
     result = answer.json()["result"]
     assert result["text"] == "你好"
     assert result["reply_markup"] == {"inline_keyboard": [[{"text": "好", "callback_data": "ok"}]]}
+
+
+async def test_an_album_is_sent_as_messages_sharing_a_media_group(bot, villager):
+    said = await villager.send_photo()
+    media = [InputMediaPhoto(media=BufferedInputFile(b"png", "a.png"), caption="<b>一</b>"),
+             InputMediaPhoto(media=said["photo"][-1]["file_id"])]
+
+    album = await bot.send_media_group(villager.id, media)
+
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+    assert album[0].caption == "一" and album[1].photo[-1].file_id == said["photo"][-1]["file_id"]
+
+
+async def test_an_album_of_one_is_refused(bot, villager):
+    with pytest.raises(TelegramBadRequest, match="media group must have from 2 to 10 items"):
+        await bot.send_media_group(villager.id, [InputMediaPhoto(media=BufferedInputFile(b"png", "a.png"))])
+
+
+async def test_get_chat_and_get_chat_member_describe_the_person(bot, villager):
+    chat = await bot.get_chat(villager.id)
+    member = await bot.get_chat_member(villager.id, villager.id)
+
+    assert (chat.id, chat.type, chat.first_name) == (villager.id, "private", "张大爷")
+    assert member.user.first_name == "张大爷" and member.status == "member"
