@@ -47,7 +47,8 @@ async def run_sandbox(settings: Settings, port: int) -> int:
 
 async def register_people(base_url: str) -> None:
     """Make the demo's staff and villagers known to the sandbox chat page."""
-    people = [{"id": tg, "first_name": name, "language_code": "zh-hans", "label": ROLE_LABELS[role]}
+    # Staff come with their accounts bound, as if they had opened their invitation: the bot may write first.
+    people = [{"id": tg, "first_name": name, "language_code": "zh-hans", "label": ROLE_LABELS[role], "started": True}
               for name, role, tg, *_ in STAFF]
     people += [{"id": tg, "first_name": name, "language_code": lang, "label": "村民" if lang != "en" else "villager"}
                for tg, name, lang in VILLAGERS]

@@ -139,6 +139,16 @@ def build_router(state: SandboxState) -> APIRouter:
     return router
 
 
+def chat_hint(state: SandboxState, params: dict) -> str:
+    """Explain, for the person reading a refusal, why the sandbox knows no such chat."""
+    chat_id = params.get("chat_id")
+    person = state.people.get(chat_id) if isinstance(chat_id, int) else None
+    if person is None:
+        return f"no person {chat_id!r} is registered in the sandbox (POST /sandbox/users)"
+    return (f"{person.first_name} ({person.id}) is registered but has not started the bot: have them send "
+            f"/start, or register them with \"started\": true")
+
+
 async def answer(state: SandboxState, method: str, params: dict, files: dict) -> Any:
     """Answer one call: injected faults first, then Telegram's refusals, then the method itself."""
     faults = state.faults
@@ -152,7 +162,8 @@ async def answer(state: SandboxState, method: str, params: dict, files: dict) ->
                        {"retry_after": faults.retry_after})
     refusal = check_call(method, params, state.known_chat)
     if refusal is not None:
-        state.add_refusal(method, loggable(params), refusal.error_code, refusal.description)
+        state.add_refusal(method, loggable(params), refusal.error_code, refusal.description,
+                          hint=chat_hint(state, params) if "chat not found" in refusal.description else None)
         raise ApiError(refusal.error_code, refusal.description)
     chat_id = params.get("chat_id")
     if isinstance(chat_id, int) and chat_id in faults.blocked:

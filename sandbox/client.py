@@ -201,8 +201,8 @@ class Person:
 
         found = await self._poll(lambda chat: next(
             (m for m in chat if m["from_bot"] and not m["deleted"] and m["message_id"] > self.consumed
-             and matches(m)), None), timeout, f"a new bot message containing {contains!r}" if contains
-            else "a new bot message" + (" matching the predicate" if predicate else ""))
+             and matches(m)), None), timeout, f"new bot message containing {contains!r}" if contains
+            else "new bot message" + (" matching the predicate" if predicate else ""))
         self.consumed = found["message_id"]
         return found
 
@@ -219,7 +219,7 @@ class Person:
             ok = (contains is None or contains in visible(current)) and (predicate is None or predicate(current))
             return current if ok else None
 
-        return await self._poll(edited, timeout, f"an edit of message {message_id}"
+        return await self._poll(edited, timeout, f"edit of message {message_id}"
                                 + (f" containing {contains!r}" if contains else ""))
 
     async def _poll(self, pick: Callable[[list[dict]], dict | None], timeout: float, what: str) -> dict:
@@ -241,7 +241,8 @@ class Person:
     async def _timeout_report(self, what: str, timeout: float, chat: dict[int, dict]) -> str:
         received = [_summary(m) for m in sorted(chat.values(), key=lambda m: m["message_id"])
                     if m["from_bot"] and m["message_id"] > self.consumed]
-        refusals = [f"{r['method']}: {r['description']}" for r in await self.client.refusals()]
+        refusals = [f"{r['method']}: {r['description']}" + (f" ({r['hint']})" if r.get("hint") else "")
+                    for r in await self.client.refusals()]
         lines = [f"{self.first_name} ({self.id}) got no {what} within {timeout:g}s.",
                  "New bot messages: " + ("; ".join(received) if received else "none")]
         if refusals:

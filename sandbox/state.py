@@ -261,9 +261,12 @@ class SandboxState:
         self.calls.append(entry)
         return entry
 
-    def add_refusal(self, method: str, params: dict, error_code: int, description: str) -> None:
-        """Remember a call Telegram would have refused."""
+    def add_refusal(self, method: str, params: dict, error_code: int, description: str,
+                    hint: str | None = None) -> None:
+        """Remember a call Telegram would have refused (hint: the sandbox's own explanation, if any)."""
         log.warning("refused %s: %s", method, description)
         refusal = {"method": method, "params": params, "error_code": error_code, "description": description}
+        if hint:
+            refusal["hint"] = hint
         self.refusals.append(refusal)
         self.emit("refusal", refusal=refusal)

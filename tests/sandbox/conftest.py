@@ -52,10 +52,22 @@ def sandbox(sandbox_server):
 
 
 @pytest.fixture
-async def bot(sandbox):
-    bot = make_bot(sandbox.base_url)
-    yield bot
-    await bot.session.close()
+async def bot_factory():
+    """Make aiogram Bots pointed at a sandbox (closed after the test): bot_factory(base_url, token=TOKEN)."""
+    bots: list[Bot] = []
+
+    def factory(base_url: str, token: str = TOKEN) -> Bot:
+        bots.append(make_bot(base_url, token))
+        return bots[-1]
+
+    yield factory
+    for made in bots:
+        await made.session.close()
+
+
+@pytest.fixture
+async def bot(sandbox, bot_factory):
+    return bot_factory(sandbox.base_url)
 
 
 @pytest.fixture

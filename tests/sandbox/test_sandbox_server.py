@@ -7,7 +7,6 @@ import httpx
 
 from sandbox import SandboxState, serve
 from sandbox.__main__ import build, parse_args
-from tests.sandbox.conftest import make_bot
 
 
 async def test_serve_runs_in_this_loop_on_a_free_port_with_the_given_state():
@@ -26,15 +25,14 @@ async def test_serve_runs_in_this_loop_on_a_free_port_with_the_given_state():
     assert running.state is state
 
 
-async def test_stopping_ends_a_waiting_long_poll_with_an_empty_answer():
+async def test_stopping_ends_a_waiting_long_poll_with_an_empty_answer(bot_factory):
     running = await serve()
-    bot = make_bot(running.base_url)
+    bot = bot_factory(running.base_url)
     poll = asyncio.create_task(bot.get_updates(timeout=30))
     await asyncio.sleep(0.05)
 
     await running.stop()
     updates = await poll
-    await bot.session.close()
 
     assert updates == []
     assert running.task.done()

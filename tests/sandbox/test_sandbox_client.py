@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.conftest import ECHO_KEYBOARD
+KEYBOARD = {"inline_keyboard": [[{"text": "好的，知道了", "callback_data": "ok"},
+                                 {"text": "再说一遍", "callback_data": "again"}]]}
 
 
 async def test_wait_for_returns_the_bots_answer(echo, villager):
@@ -53,7 +54,7 @@ async def test_a_timeout_report_lists_the_calls_telegram_refused(bot, villager):
 
 
 async def test_press_finds_a_button_by_exact_text_then_substring_then_data(bot, client, villager):
-    card = await bot.send_message(villager.id, "请选择", reply_markup=ECHO_KEYBOARD)
+    card = await bot.send_message(villager.id, "请选择", reply_markup=KEYBOARD)
 
     by_text = await villager.press(card, "再说一遍")
     by_part = await villager.press(card, "好的")

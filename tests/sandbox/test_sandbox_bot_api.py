@@ -11,8 +11,6 @@ from aiogram.types import (
     InputMediaPhoto, KeyboardButton, MenuButtonCommands, ReplyKeyboardMarkup, ReplyParameters,
 )
 
-from tests.sandbox.conftest import TOKEN, make_bot
-
 KEYBOARD = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="受理", callback_data="case:1:accept")]])
 
 
@@ -26,12 +24,11 @@ async def test_get_me_returns_the_demo_bot(bot):
     assert (me.id, me.username, me.first_name, me.is_bot) == (7000000001, "massline_demo_bot", "群众路线助手", True)
 
 
-async def test_a_token_of_the_wrong_shape_is_unauthorized(sandbox):
-    bad = make_bot(sandbox.base_url, token="123:short")
+async def test_a_token_of_the_wrong_shape_is_unauthorized(sandbox, bot_factory):
+    bad = bot_factory(sandbox.base_url, token="123:short")
 
     with pytest.raises(TelegramUnauthorizedError):
         await bad.get_me()
-    await bad.session.close()
 
 
 async def test_send_message_returns_the_visible_text_with_entities_and_keyboard(bot, villager):
@@ -175,11 +172,21 @@ async def test_a_message_to_someone_not_registered_is_refused_as_chat_not_found(
     assert [r["description"] for r in await client.refusals()] == ["Bad Request: chat not found"]
 
 
-async def test_a_message_to_someone_who_never_started_the_bot_is_refused(bot, client):
+async def test_a_message_to_someone_who_never_started_the_bot_is_refused_with_a_hint(bot, client):
     await client.person(1003, "王大妈")
 
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.send_message(1003, "你好")
+
+    assert "has not started the bot" in (await client.refusals())[0]["hint"]
+
+
+async def test_someone_registered_as_started_can_be_written_to_first(bot, client):
+    await client.person(2001, "王书记", label="包村干部", started=True)
+
+    sent = await bot.send_message(2001, "新案件待受理")
+
+    assert sent.chat.first_name == "王书记"
 
 
 async def test_text_over_4096_visible_characters_is_refused(bot, client, villager):
@@ -298,9 +305,9 @@ async def test_answering_a_callback_query_twice_is_refused(bot, client, villager
     assert await client.unanswered() == []
 
 
-async def test_an_unknown_method_is_not_found(sandbox, client):
+async def test_an_unknown_method_is_not_found(sandbox, client, bot):
     async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
-        answer = await http.post(f"/bot{TOKEN}/sendTelepathy", json={"chat_id": 1})
+        answer = await http.post(f"/bot{bot.token}/sendTelepathy", json={"chat_id": 1})
 
     assert answer.status_code == 404
     assert answer.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
@@ -317,9 +324,9 @@ async def test_aiogram_reports_an_unknown_method_as_not_found(bot):
         await bot(SendTelepathy(chat_id=1001, text="?"))
 
 
-async def test_a_missing_required_field_is_refused_with_its_name(sandbox, client, villager):
+async def test_a_missing_required_field_is_refused_with_its_name(sandbox, client, bot, villager):
     async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
-        answer = await http.post(f"/bot{TOKEN}/sendPhoto", data={"chat_id": str(villager.id)})
+        answer = await http.post(f"/bot{bot.token}/sendPhoto", data={"chat_id": str(villager.id)})
 
     assert answer.status_code == 400
     assert answer.json()["description"] == "Bad Request: photo is required"
@@ -334,9 +341,9 @@ async def test_a_missing_required_field_is_refused_with_its_name(sandbox, client
     {"files": {"chat_id": (None, "1001"), "text": (None, "<b>你好</b>"), "parse_mode": (None, "HTML"),
                "reply_markup": (None, '{"inline_keyboard": [[{"text": "好", "callback_data": "ok"}]]}')}},
 ])
-async def test_json_urlencoded_and_multipart_bodies_are_all_understood(sandbox, villager, body):
+async def test_json_urlencoded_and_multipart_bodies_are_all_understood(sandbox, bot, villager, body):
     async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
-        answer = await http.post(f"/bot{TOKEN}/sendMessage", **body)
+        answer = await http.post(f"/bot{bot.token}/sendMessage", **body)
 
     result = answer.json()["result"]
     assert result["text"] == "你好"
