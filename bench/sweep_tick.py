@@ -1,20 +1,23 @@
 """One deadline-sweep tick over a big cases table, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/sweep_tick.py [--total 1000000] [--open 100000] [--due 1000]
-                                         [--small 10000] [--backend sqlite|postgres|both] [--repeat 3]
+        [--small 10000] [--backend sqlite|postgres|both] [--repeat 5] [--plans]
 
-For each backend, two tables are built with the SAME number of due cases: `--small` cases in
-all and `--total` cases in all. Each gets `open = min(--open, total // 2)` open cases (so
-100,000 of 1,000,000 and 5,000 of 10,000), of which `--due` have their 50% reminder due now;
-the rest are closed. One tick is `scheduler.jobs.sweep_deadlines` exactly as the bot runs it.
-If the sweep only touches due rows, tick(total) / tick(small) stays near 1.
+For each backend two tables are built with the SAME number of due cases: `--small` cases in all
+and `--total` cases in all. Each gets `open = min(--open, total // 2)` open cases (100,000 of
+1,000,000; 5,000 of 10,000), `--due` of them with their 50% reminder due at the tick; the rest are
+closed (next_check_at NULL). A tick is `scheduler.jobs.sweep_deadlines` exactly as the bot runs it;
+it must handle every due case once and queue one 'remind:<id>:half:<epoch>' outbox row for each.
+Ticks alternate between the two tables for `--repeat` rounds (the due cases are re-armed between
+rounds); medians are reported. If the sweep only touches due rows, tick(total)/tick(small) ~ 1.
 
-PostgreSQL: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/bench_sweep); the
-database is created if missing and its public schema is dropped and rebuilt on every run.
-SQLite: a file in a temporary directory, removed afterwards.
+PostgreSQL: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/bench_sweep) holds the
+big table, a sibling database `<name>_<small>` (e.g. bench_sweep_10000) the small one; both are
+created if missing and their public schema is dropped and rebuilt on every run.
+SQLite: files in a temporary directory, removed afterwards.
 
-Cases are bulk-loaded without the ORM (sqlite3 executemany / asyncpg COPY); everything else
-(schema, demo county, the sweep) goes through the project's own code.
+Schema (alembic migrations), demo county and the sweep are the project's own code; only the cases
+are bulk-loaded without the ORM (sqlite3 executemany + INSERT .. SELECT / asyncpg COPY).
 """
 from __future__ import annotations
 
@@ -28,26 +31,27 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import bindparam, event, func, select, text  # noqa: E402
+from sqlalchemy import bindparam, event, func, select, text
+from sqlalchemy.engine import make_url
 
-from bot.demo import load_demo  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
-from models import Case, OutboxMessage  # noqa: E402
-from models.base import UTCDateTime  # noqa: E402
-from models.db import make_engine, make_sessionmaker  # noqa: E402
-from scheduler import jobs  # noqa: E402
-from scheduler.context import JobContext  # noqa: E402
-from services.config import ServiceConfig  # noqa: E402
-from services.schedule import next_check  # noqa: E402
+from bot.demo import load_demo
+from bot.migrate import upgrade
+from models import Case, OutboxMessage
+from models.base import UTCDateTime
+from models.db import make_engine, make_sessionmaker
+from scheduler import jobs
+from scheduler.context import JobContext
+from services.config import ServiceConfig
+from services.schedule import next_check
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/bench_sweep"
-NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # the clock of the tick
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # the clock of the tick
 UTC_NAIVE_NOW = NOW.replace(tzinfo=None)
 WEEK = timedelta(days=7)
 INDEX = "ix_cases_next_check"
@@ -101,7 +105,6 @@ def due_next_check(n: int) -> datetime:
     return NOW - timedelta(days=4, seconds=n) + WEEK / 2
 
 
-HEAD = COLUMNS[:10]  # id .. level: per row
 TAIL = COLUMNS[10:]  # status .. next_check_at: shared by every row of a bucket
 CLOSED_BUCKETS, OPEN_BUCKETS = 700 * 24, 79 * 60  # creation times: closed per hour, open per minute
 
@@ -177,22 +180,28 @@ def rows(lay: Layout, d: Directory):
 # Backends
 
 
-async def ensure_pg_database(url: str) -> None:
+async def pg_connect(url: str, database: str | None = None):
+    """A plain asyncpg connection to the URL's server (to its database, or the one named)."""
     import asyncpg
-    from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    kw = dict(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
-              password=u.password)
+    return await asyncpg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
+                                 password=u.password, database=database or u.database)
+
+
+async def ensure_pg_database(url: str) -> None:
+    """Create the database if missing; drop and recreate its public schema."""
+    import asyncpg
+
     try:
-        conn = await asyncpg.connect(database=u.database, **kw)
+        conn = await pg_connect(url)
     except asyncpg.InvalidCatalogNameError:
-        admin = await asyncpg.connect(database="postgres", **kw)
+        admin = await pg_connect(url, "postgres")
         try:
-            await admin.execute(f'CREATE DATABASE "{u.database}"')
+            await admin.execute(f'CREATE DATABASE "{make_url(url).database}"')
         finally:
             await admin.close()
-        conn = await asyncpg.connect(database=u.database, **kw)
+        conn = await pg_connect(url)
     try:
         await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
     finally:
@@ -270,11 +279,8 @@ async def pg_bulk_load(url: str, lay: Layout, d: Directory) -> None:
     them row by row (four trigger lookups a row) is most of a plain COPY's time.
     """
     import asyncpg
-    from sqlalchemy.engine import make_url
 
-    u = make_url(url)
-    conn = await asyncpg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
-                                 password=u.password, database=u.database)
+    conn = await pg_connect(url)
     index_sql = ("SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
                  "AND i.tablename = 'cases' AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
                  "WHERE c.conname = i.indexname) ORDER BY i.indexname")
@@ -491,8 +497,6 @@ async def measure(tables: list[Table], repeat: int) -> list[Result]:
 
 def pg_sibling(url: str, suffix: str) -> str:
     """The same server, another database: the small table lives next to the big one."""
-    from sqlalchemy.engine import make_url
-
     u = make_url(url)
     return u.set(database=f"{u.database}{suffix}").render_as_string(hide_password=False)
 
@@ -502,11 +506,18 @@ def run_backend(backend: str, sizes: list[tuple[int, int]], due: int, repeat: in
         tables = []
         for n, (total, open_) in enumerate(sizes):
             if backend == "sqlite":
-                url = f"sqlite:///{Path(tmp) / f'bench_{total}.db'}"
+                url = f"sqlite:///{Path(tmp) / f'bench_{n}_{total}.db'}"
             else:
                 url = pg_url if n == len(sizes) - 1 else pg_sibling(pg_url, f"_{total}")
             tables.append(build(backend, url, layout(total, open_, due)))
         return asyncio.run(measure(tables, repeat))
+
+
+def plan_summary(plan: list[str]) -> list[str]:
+    """The plan lines that tell how the due rows are found: the top nodes, the index, any sort."""
+    keep = ("Limit", "->  LockRows", "->  Sort", "->  Incremental Sort", "->  Bitmap Heap Scan", "Execution Time")
+    return [line.strip() for line in plan
+            if INDEX in line or "TEMP B-TREE" in line or line.strip().startswith(keep)] or plan
 
 
 def report(results: list[Result], show_plans: bool) -> None:
@@ -530,7 +541,7 @@ def report(results: list[Result], show_plans: bool) -> None:
     for r in results:
         print(f"\n{r.backend} {r.total:,}: due selection uses {INDEX}: {'yes' if r.index_lines else 'NO'}; "
               f"same SQL as the tick: {'yes' if r.same_sql else 'NO'}")
-        for line in (r.plan if show_plans else r.index_lines or r.plan):
+        for line in (r.plan if show_plans else plan_summary(r.plan)):
             print(f"    {line}")
 
 

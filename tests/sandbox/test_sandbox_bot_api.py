@@ -218,6 +218,17 @@ async def test_html_telegram_cannot_parse_is_refused(bot, villager, text):
         await bot.send_message(villager.id, text)
 
 
+async def test_markdown_v2_with_an_unescaped_reserved_character_is_refused(bot, villager):
+    with pytest.raises(TelegramBadRequest, match="Character '.' is reserved"):
+        await bot.send_message(villager.id, "*第1.5条*", parse_mode="MarkdownV2")
+
+
+async def test_markdown_v2_that_escapes_properly_is_sent_with_its_entities(bot, villager):
+    sent = await bot.send_message(villager.id, "*第1\\.5条*", parse_mode="MarkdownV2")
+
+    assert sent.text == "第1.5条" and sent.entities[0].type == "bold"
+
+
 async def test_callback_data_over_64_bytes_is_refused(bot, villager):
     long_data = markup(InlineKeyboardButton(text="受理", callback_data="case:" + "9" * 60))
 
