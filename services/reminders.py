@@ -26,11 +26,14 @@ STAGE_NAMES = {1: "half", 2: "eighty"}
 
 async def sweep_due(session: AsyncSession, config: ServiceConfig, now: datetime, batch: int = 200) -> int:
     """Claim up to `batch` cases with something due, act on each once, commit; return how many."""
-    query = select(Case).where(Case.next_check_at <= now).order_by(Case.next_check_at, Case.id).limit(batch)
+    # Claim ids alone, so the lock-and-limit query never drags the eager joins into its plan.
+    query = select(Case.id).where(Case.next_check_at <= now).order_by(Case.next_check_at, Case.id).limit(batch)
     if session.bind.dialect.name == "postgresql":
         # Several bot processes may sweep at once; each case goes to exactly one of them.
-        query = query.with_for_update(skip_locked=True, of=Case)
-    cases = (await session.scalars(query)).unique().all()
+        query = query.with_for_update(skip_locked=True)
+    ids = (await session.scalars(query)).all()
+    cases = (await session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.next_check_at, Case.id))
+             ).unique().all() if ids else []
     for case in cases:
         await handle_due(session, config, case, now)
     await session.commit()
@@ -47,7 +50,6 @@ async def handle_due(session: AsyncSession, config: ServiceConfig, case: Case, n
             await _revisit(session, config, case, now)
         else:
             await _follow_up(session, case, now)
-    await session.flush()
 
 
 async def _first_contact(session: AsyncSession, case: Case, now: datetime) -> None:
