@@ -80,7 +80,7 @@ async def build_app(settings: Settings, token: str, clock: Clock = utc_now) -> A
         storage = RedisStorage.from_url(settings.redis_url)
         isolation = RedisEventIsolation(storage.redis)
     bot = make_bot(settings, token)
-    sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=settings.send_rate)
+    sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=settings.broadcast_rate)
     dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
                           isolation=isolation, on_commit=sender.wakeup.set)
     return App(settings, engine, sessionmaker, bot, dp, sender, config, clock)

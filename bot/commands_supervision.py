@@ -115,17 +115,21 @@ def table(rows: list[tuple[str, Metrics]], unit: str) -> str:
 
 
 def _pct(rate: float | None) -> str:
+    """Show a rate in percent, or a dash for no data."""
     return "-" if rate is None else f"{rate * 100:.1f}%"
 
 
 def _num(seconds: float | None, unit: int) -> str:
+    """Show seconds in hours or days, or a dash for no data."""
     return "-" if seconds is None else f"{seconds / unit:.1f}"
 
 
 def _width(text: str) -> int:
+    """Return how many terminal columns the text takes."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _pad(text: str, width: int, left: bool = False) -> str:
+    """Pad the text to the width, right-aligned unless `left`."""
     fill = " " * (width - _width(text))
     return text + fill if left else fill + text

@@ -22,6 +22,7 @@ RATE_COLOURS = ["#42a5f5", "#ffa726", "#66bb6a"]
 
 
 def status_labels() -> list[str]:
+    """Name the statuses in STATUS_ORDER for the chart legend."""
     return [_("submitted"), _("waiting to be taken on"), _("in progress"), _("answered"), _("closed")]
 
 
@@ -62,6 +63,7 @@ def briefing_chart(b: Briefing, labels: dict) -> bytes:
 
 
 def _per_day(axes, b: Briefing, labels: dict) -> None:
+    """Stack the cases received each day by their status now."""
     names = [day["day"][5:] for day in b.daily]
     bottom = [0] * len(b.daily)
     for status, label, colour in zip(STATUS_ORDER, labels["statuses"], STATUS_COLOURS):
@@ -74,6 +76,7 @@ def _per_day(axes, b: Briefing, labels: dict) -> None:
 
 
 def _per_township(axes, b: Briefing, labels: dict) -> None:
+    """Group the three rates per township, with the threshold lines."""
     names = [t["name"] for t in b.townships]
     width = 0.8 / 3
     for index, (key, label, colour) in enumerate(zip(("response_rate", "resolution_rate", "satisfaction_rate"),

@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
-    send_rate: float = Field(25.0, gt=0, le=30)
+    # Telegram allows about 30 messages a second overall (paid broadcasts up to 1000).
+    broadcast_rate: float = Field(25.0, gt=0, le=1000)
     followup_window: str = "3d"
     resolve_village: str | None = None
     resolve_township: str = "15d"

@@ -47,6 +47,7 @@ def area_name(person: Person) -> str:
 
 
 def cut_name(cut: Cut) -> str:
+    """Name the kind of unit of a cut, in the plural."""
     return {Cut.township: _("townships"), Cut.village: _("villages"), Cut.owner: _("responsible cadres"),
             Cut.category: _("categories")}[cut]
 
@@ -59,6 +60,7 @@ def refusal(person: Person) -> str:
 
 
 def period_usage() -> str:
+    """Explain the periods /stats understands."""
     return _("Please give a period: week, month or year (nothing means the last 30 days). For example: "
              "/stats month")
 
@@ -85,12 +87,14 @@ def rate_lines(m: Metrics) -> list[str]:
 
 
 def stats_text(person: Person, period: Period, metrics: Metrics, tz: ZoneInfo) -> str:
+    """Say the rates of the person's area for the period."""
     head = _("<b>📊 Rates · {area}</b>\n{dates}").format(area=area_name(person), dates=dates(period, tz))
     return "\n".join([head, "", *rate_lines(metrics)])
 
 
 def rank_text(person: Person, cut: Cut, period: Period, ranked: list[Ranked], weights: RankWeights,
               tz: ZoneInfo) -> str:
+    """Say the ranking: each unit's place, score and the rates it is made of."""
     head = _("<b>🏅 Ranking of {units} · {area}</b>\n{dates}").format(
         units=cut_name(cut), area=area_name(person), dates=dates(period, tz))
     lines = [head, _("Score = weighted response rate {response}, resolution rate {resolution}, satisfaction "

@@ -154,6 +154,7 @@ async def _write_summary(session: AsyncSession, book: Workbook, scope: Scope, pe
 
 
 def _summary_row(sheet, name: str, metrics: Metrics) -> list:
+    """Return one summary row: counts as numbers, rates as percentages or a dash for no data."""
     rates = []
     for rate in SUMMARY_RATES:
         value = getattr(metrics, rate)

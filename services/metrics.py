@@ -194,14 +194,17 @@ def apply_scope(query, scope: Scope):
 
 
 def _count(condition):
+    """Count the rows meeting the condition (0, not NULL, on no rows)."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _received_in(period: Period):
+    """Keep the cases received in [start, end)."""
     return and_(Case.created_at >= period.start, Case.created_at < period.end)
 
 
 def _counts_query(period: Period, scope: Scope, cut: Cut | None):
+    """Select every count of the Metrics per unit in one pass over the period's cases."""
     closed = Case.status == Status.closed
     dispute = and_(closed, Case.kind == Kind.complaint, Case.category_code.in_(sorted(DISPUTE_CATEGORIES)))
     columns = [
@@ -265,6 +268,7 @@ async def _collect(session: AsyncSession, period: Period, now: datetime, scope: 
 
 
 async def _medians(session: AsyncSession, query, cut: Cut | None) -> dict:
+    """Run a median query and return {unit key: seconds}."""
     rows = (await session.execute(query)).all()
     if cut is None:
         rows = [(None, rows[0][0])] if rows else []

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def bot_env(bot_env):
-    return bot_env | {"SEND_RATE": "4"}
+    return bot_env | {"BROADCAST_RATE": "4"}
 
 
 async def villagers(sandbox, specs: list[tuple[int, str]]):
