@@ -110,24 +110,22 @@ REVISIT_DAYS = (7, 30, 90)
 EXTENSION_DAYS = (3, 7, 15)
 
 
-def extension_choices(case_id: int) -> InlineKeyboardMarkup:
+def day_choices(case_id: int, action: str, days: tuple[int, ...], label: str) -> InlineKeyboardMarkup:
+    """Buttons for a number of days from now (a deferral's revisit, an extension), and cancel."""
     kb = InlineKeyboardBuilder()
-    for days in EXTENSION_DAYS:
-        kb.button(text=_("+{days} days").format(days=days),
-                  callback_data=CaseCb(action="extd", case_id=case_id, arg=str(days)))
+    for n in days:
+        kb.button(text=label.format(days=n), callback_data=CaseCb(action=action, case_id=case_id, arg=str(n)))
     kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
     kb.adjust(3, 1)
     return kb.as_markup()
+
+
+def extension_choices(case_id: int) -> InlineKeyboardMarkup:
+    return day_choices(case_id, "extd", EXTENSION_DAYS, _("+{days} days"))
 
 
 def revisit_choices(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for days in REVISIT_DAYS:
-        kb.button(text=_("in {days} days").format(days=days),
-                  callback_data=CaseCb(action="rev", case_id=case_id, arg=str(days)))
-    kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
-    kb.adjust(3, 1)
-    return kb.as_markup()
+    return day_choices(case_id, "rev", REVISIT_DAYS, _("in {days} days"))
 
 
 def use_last_reply(case_id: int) -> InlineKeyboardMarkup:

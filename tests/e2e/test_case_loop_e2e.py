@@ -23,6 +23,14 @@ async def report(sandbox, who, category: str, text: str, anonymous: bool = False
     return start, await who.wait_for("案件编号")
 
 
+async def resolve(cadre, card, disposition: str, result: str) -> None:
+    """Press 办结 on the card, pick the disposition and write the result."""
+    await cadre.press(card, "办结")
+    await cadre.press(await cadre.wait_for("办理结果如何"), disposition)
+    await cadre.wait_for("写下办理结果")
+    await cadre.say(result)
+
+
 async def test_a_case_goes_from_report_to_closed_over_http(sandbox, bot):
     zhang = await sandbox.person(3001, "张大爷")
     wang = await sandbox.person(2001, "王建国")
@@ -33,11 +41,7 @@ async def test_a_case_goes_from_report_to_closed_over_http(sandbox, bot):
     relayed = await zhang.wait_for("明天上午去现场查看")
     await zhang.reply(relayed, "好的，谢谢")
     await wang.wait_for("好的，谢谢")
-    await wang.press(card, "办结")
-    choices = await wang.wait_for("办理结果如何")
-    await wang.press(choices, "解决到位")
-    await wang.wait_for("写下办理结果")
-    await wang.say("已责令工厂停止排污")
+    await resolve(wang, card, "解决到位", "已责令工厂停止排污")
     verdict = await zhang.wait_for("真的解决了吗")
     await zhang.press(verdict, "满意")
 
@@ -67,10 +71,7 @@ async def test_an_unsatisfied_villager_reopens_the_case(sandbox, bot):
     wang = await sandbox.person(2001, "王建国")
     await report(sandbox, zhang, "环境污染", "河水发臭")
     card = await wang.wait_for("河水发臭")
-    await wang.press(card, "办结")
-    await wang.press(await wang.wait_for("办理结果如何"), "解释到位")
-    await wang.wait_for("写下办理结果")
-    await wang.say("已解释排污标准")
+    await resolve(wang, card, "解释到位", "已解释排污标准")
 
     await zhang.press(await zhang.wait_for("真的解决了吗"), "不满意")
     await zhang.wait_for("重新办理")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.e2e.test_case_loop_e2e import report
+from tests.e2e.test_case_loop_e2e import report, resolve
 
 pytestmark = pytest.mark.e2e
 
@@ -67,10 +67,7 @@ async def test_the_followup_window_closes_an_unrated_case(sandbox, bot, tmp_path
     wang = await sandbox.person(2001, "王建国")
     await report(sandbox, zhang, "环境污染", "垃圾没人清")
     card = await wang.wait_for("垃圾没人清")
-    await wang.press(card, "办结")
-    await wang.press(await wang.wait_for("办理结果如何"), "解决到位")
-    await wang.wait_for("写下办理结果")
-    await wang.say("已清理")
+    await resolve(wang, card, "解决到位", "已清理")
     await zhang.wait_for("真的解决了吗")
 
     reminder = await zhang.wait_for("提醒", timeout=30)
