@@ -168,3 +168,21 @@ async def test_staff_text_that_replies_to_nothing_is_told_how_to_answer(chat):
     await chat.say(WANG, "在吗")
 
     assert "回复（引用）案件卡片" in chat.last(WANG).text
+
+
+async def test_a_cadre_binds_their_account_with_the_invitation_once(sessionmaker, clock, config):
+    from pathlib import Path
+
+    from services.directory import import_directory, read_directory
+
+    async with sessionmaker() as s:
+        report = await import_directory(s, read_directory(Path(__file__).resolve().parent.parent / "examples" / "directory"), clock())
+    token = next(t for name, _role, t in report.invitations if name == "王建国")
+    chat = Harness(sessionmaker, clock, config)
+    newcomer, impostor = Harness.person(9001, "王建国"), Harness.person(9002, "冒名者")
+
+    await chat.say(newcomer, f"/start c_{token}")
+    await chat.say(impostor, f"/start c_{token}")
+
+    assert "欢迎，王建国（包村干部）" in chat.last(newcomer).text
+    assert "邀请链接无效" in chat.last(impostor).text

@@ -88,3 +88,5 @@ async def bot(sandbox, tmp_path, bot_env):
     await process.stop()
     refusals = await sandbox.refusals()
     assert refusals == [], f"the bot made calls Telegram would refuse: {refusals}"
+    unanswered = await sandbox.unanswered()
+    assert unanswered == [], f"button presses the bot left unanswered: {unanswered}"
