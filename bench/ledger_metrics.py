@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import random
 import resource
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -129,6 +130,7 @@ async def measure(name: str, make, repeat: int) -> tuple[str, float, float]:
 
 
 async def run(url: str, out: Path) -> list[tuple[str, float, float]]:
+    """Time every metric and both exports on the database; write the workbooks into `out`."""
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     year = Period(NOW - timedelta(days=365), NOW)
@@ -150,10 +152,10 @@ async def run(url: str, out: Path) -> list[tuple[str, float, float]]:
         ("metrics: inspector", lambda s: compute(s, year, NOW, Scope(confidential=True))),
         ("rank: villages, 30 days", lambda s: ranking(s, month, NOW, Cut.village, Scope(), RankWeights())),
         ("weekly briefing: county", lambda s: build_briefing(s, NOW, TZ, Scope())),
-        ("ledger export: every case", lambda s: write_ledger(s, str(out), scope=Scope(), period=None, now=NOW,
-                                                             tz=TZ)),
-        ("ledger export: 30 days", lambda s: write_ledger(s, str(out), scope=Scope(), period=month, now=NOW,
-                                                          tz=TZ)),
+        ("ledger export: every case", lambda s: write_ledger(s, str(out / "all.xlsx"), scope=Scope(), period=None,
+                                                             now=NOW, tz=TZ)),
+        ("ledger export: 30 days", lambda s: write_ledger(s, str(out / "month.xlsx"), scope=Scope(), period=month,
+                                                          now=NOW, tz=TZ)),
     ]
     results = [await measure(name, with_session(op), 1 if name.startswith("ledger") else 3)
                for name, op in operations]
@@ -162,9 +164,10 @@ async def run(url: str, out: Path) -> list[tuple[str, float, float]]:
 
 
 def main() -> int:
+    """Create the cases, run the operations and print their time and peak memory."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cases", type=int, default=100_000)
-    p.add_argument("--keep", type=Path, help="keep the database in this file")
+    p.add_argument("--keep", type=Path, help="keep the database in this file (the rest is removed)")
     args = p.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     db = args.keep or folder / "bench.db"
@@ -173,13 +176,14 @@ def main() -> int:
     upgrade(url)
     populate(url, args.cases)
     print(f"created {args.cases:,} cases in {time.perf_counter() - began:.1f} s ({db.stat().st_size / 2**20:.0f} MiB)")
-    out = folder / "ledger.xlsx"
-    results = asyncio.run(run(url, out))
+    results = asyncio.run(run(url, folder))
     print(f"{'operation':<28}{'time':>10}{'peak (tracemalloc)':>22}")
     for name, seconds, peak in results:
         print(f"{name:<28}{seconds:>9.2f}s{peak:>18.1f} MiB")
-    print(f"ledger file: {out.stat().st_size / 2**20:.1f} MiB; process max RSS: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    sizes = ", ".join(f"{f.name} {f.stat().st_size / 2**20:.1f} MiB" for f in sorted(folder.glob("*.xlsx")))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"ledger files: {sizes}; process max RSS: {rss:.0f} MiB")
+    shutil.rmtree(folder)
     return 0
 
 

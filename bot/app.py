@@ -24,6 +24,7 @@ from bot.storage import SqlStorage
 from handlers import include_all
 from models.db import make_engine, make_sessionmaker
 from services.config import ServiceConfig
+from services.ranking import RankWeights
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -83,4 +84,5 @@ async def build_app(settings: Settings, token: str, clock: Clock = utc_now) -> A
     sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=settings.broadcast_rate)
     dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
                           isolation=isolation, on_commit=sender.wakeup.set)
+    dp["rank_weights"] = RankWeights.parse(settings.rank_weights)
     return App(settings, engine, sessionmaker, bot, dp, sender, config, clock)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 import logging
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from bot.cli import CommandError
 from bot.demo import load_demo
 from bot.settings import Settings
 from scheduler import jobs, make_scheduler
+from scheduler.briefing import send_weekly_briefing
+from services.briefing import Thresholds
 from scheduler.context import JobContext
 from models.db import make_engine, make_sessionmaker
 from models import queries as q
@@ -23,10 +26,14 @@ from services.errors import DirectoryError
 log = logging.getLogger(__name__)
 
 COMMANDS = {
-    "zh": [("new", "我要反映"), ("mycases", "我的案件"), ("cases", "待办案件（干部）"), ("help", "帮助"),
-           ("cancel", "取消当前操作")],
-    "en": [("new", "Report a problem"), ("mycases", "My cases"), ("cases", "Open cases (staff)"),
-           ("help", "Help"), ("cancel", "Cancel the current step")],
+    "zh": [("new", "我要反映"), ("mycases", "我的案件"), ("policy", "惠民政策"), ("settings", "通知设置"),
+           ("cases", "待办案件（干部）"), ("overdue", "超期案件（督查）"), ("stats", "三率统计（督查）"),
+           ("rank", "排名（督查）"), ("ledger", "台账（督查）"), ("broadcast", "发送推送（督查）"),
+           ("help", "帮助"), ("cancel", "取消当前操作")],
+    "en": [("new", "Report a problem"), ("mycases", "My cases"), ("policy", "Policy explainers"),
+           ("settings", "Notice settings"), ("cases", "Open cases (staff)"), ("overdue", "Overdue cases (supervisors)"),
+           ("stats", "Rates (supervisors)"), ("rank", "Ranking (supervisors)"), ("ledger", "Ledger (supervisors)"),
+           ("broadcast", "Send a broadcast (supervisors)"), ("help", "Help"), ("cancel", "Cancel the current step")],
 }
 
 
@@ -80,7 +87,11 @@ def start_scheduler(app: App):
         ctx, timezone=app.settings.tz,
         sweeps={"sweep_deadlines": (sweep, jobs.sweep_deadlines), "fan_out_broadcasts": (quick, jobs.fan_out_broadcasts),
                 "report_broadcasts": (quick, jobs.report_broadcasts)},
-        cron_jobs={"daily_digest": (app.settings.digest_at, jobs.send_daily_digest)},
+        cron_jobs={
+            "daily_digest": (app.settings.digest_at, jobs.send_daily_digest),
+            "weekly_briefing": (app.settings.briefing_at, partial(send_weekly_briefing, thresholds=Thresholds(
+                satisfaction=app.settings.threshold_satisfaction, response=app.settings.threshold_response))),
+        },
     )
     scheduler.start()
     return scheduler

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     sweep_interval: str = "60s"
     escalate_after: str = "2d"
     digest_at: str = "0 8 * * *"
+    briefing_at: str = "0 8 * * 1"
+    threshold_satisfaction: float = Field(0.85, ge=0, le=1)
+    threshold_response: float = Field(0.92, ge=0, le=1)
+    rank_weights: str | None = None
     sandbox_port: int = Field(8081, ge=0, le=65535)
 
     @field_validator("bot_token")
@@ -68,7 +72,17 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
-    @field_validator("digest_at")
+    @field_validator("rank_weights")
+    @classmethod
+    def _weights(cls, value: str | None) -> str | None:
+        from services.ranking import RankWeights
+
+        if value in (None, ""):
+            return None
+        RankWeights.parse(value)
+        return value
+
+    @field_validator("digest_at", "briefing_at")
     @classmethod
     def _cron(cls, value: str) -> str:
         try:

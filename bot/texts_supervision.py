@@ -15,6 +15,8 @@ from services.periods import Period
 from services.ranking import Ranked, RankWeights
 
 BEHIND_SHOWN = 15
+# Two lines per unit: twenty stay well inside Telegram's 4096 characters in either language.
+RANK_SHOWN = 20
 
 
 def pct(rate: float | None) -> str:
@@ -102,7 +104,7 @@ def rank_text(person: Person, cut: Cut, period: Period, ranked: list[Ranked], we
                                                    satisfaction=weights.satisfaction), ""]
     if not ranked:
         lines.append(_("No cases in this period."))
-    for row in ranked[:30]:
+    for row in ranked[:RANK_SHOWN]:
         m = row.unit.metrics
         score = _("no data") if row.score is None else _("{score} points").format(score=f"{row.score:.1f}")
         lines.append(_("{place} <b>{name}</b> — {score}\n    response {response} · resolution {resolution} · "
@@ -110,8 +112,8 @@ def rank_text(person: Person, cut: Cut, period: Period, ranked: list[Ranked], we
             place=f"{row.place}." if row.place else "—", name=esc(row.unit.name), score=score,
             response=pct(m.response_rate),
             resolution=pct(m.resolution_rate), satisfaction=pct(m.satisfaction_rate), count=m.received))
-    if len(ranked) > 30:
-        lines.append(_("… and {more} more in the ledger: /ledger").format(more=len(ranked) - 30))
+    if len(ranked) > RANK_SHOWN:
+        lines.append(_("… and {more} more in the ledger: /ledger").format(more=len(ranked) - RANK_SHOWN))
     return "\n".join(lines)
 
 

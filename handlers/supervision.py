@@ -26,6 +26,7 @@ PERIOD_WORDS = {"week": "week", "本周": "week", "month": "month", "本月": "m
 
 
 def _words(command: CommandObject) -> list[str]:
+    """Return the words after the command, lower-cased."""
     return (command.args or "").lower().split()
 
 

@@ -18,6 +18,7 @@ class Case(Base):
         Index("ix_cases_reporter", "reporter_id", "created_at"),
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_next_check", "next_check_at"),
+        Index("ix_cases_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,6 +16,8 @@ from services.outbox import enqueue
 from services.periods import last_full_week, week_label
 
 log = logging.getLogger(__name__)
+# The default of BRIEFING_AT: Mondays at 08:00 local time, crontab weekdays (1 = Monday).
+BRIEFING_AT = "0 8 * * 1"
 
 
 async def send_weekly_briefing(ctx: JobContext, thresholds: Thresholds = Thresholds()) -> int:

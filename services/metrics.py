@@ -223,16 +223,18 @@ def _counts_query(period: Period, scope: Scope, cut: Cut | None):
 
 def _median_query(period: Period, scope: Scope, cut: Cut | None, until, condition):
     """Return the median of (until - created_at) per unit: the middle row, or the mean of the two."""
-    key, _name, _joins = _unit_columns(cut)
-    seconds = seconds_between(until, Case.created_at)
+    durations = _query([seconds_between(until, Case.created_at).label("d")], scope, cut, group=False)
+    # The durations first, the window over them after: each is computed once, not again for the sort.
+    durations = durations.where(_received_in(period), condition).subquery()
+    key = durations.c.key if cut is not None else None
     partition = {"partition_by": key} if key is not None else {}
-    inner = _query([seconds.label("d"), func.row_number().over(order_by=seconds, **partition).label("rn"),
-                    func.count().over(**partition).label("n")], scope, cut, group=False)
-    inner = inner.where(_received_in(period), condition).subquery()
-    middle = or_(inner.c.rn == (inner.c.n + 1) // 2, inner.c.rn == (inner.c.n + 2) // 2)
+    ranked = select(*([key] if key is not None else []), durations.c.d,
+                    func.row_number().over(order_by=durations.c.d, **partition).label("rn"),
+                    func.count().over(**partition).label("n")).subquery()
+    middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
     if key is None:
-        return select(func.avg(inner.c.d)).where(middle)
-    return select(inner.c.key, func.avg(inner.c.d)).where(middle).group_by(inner.c.key)
+        return select(func.avg(ranked.c.d)).where(middle)
+    return select(ranked.c.key, func.avg(ranked.c.d)).where(middle).group_by(ranked.c.key)
 
 
 def _overdue_query(now: datetime, scope: Scope, cut: Cut | None):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -11,9 +11,11 @@ from bot.i18n import make_i18n
 from bot.notices import Renderer
 from bot.notices_supervision import briefing_chart, chart_labels
 from models import OutboxMessage
-from scheduler.briefing import send_weekly_briefing
+from scheduler.briefing import BRIEFING_AT, send_weekly_briefing
 from scheduler.context import JobContext
 from services.briefing import Briefing, Thresholds, build_briefing
+from services.cron import next_fire
+from services.periods import last_full_week
 from services.metrics import Scope
 from tests.conftest import START
 from tests.harness import Harness
@@ -153,3 +155,10 @@ def test_the_chart_is_a_png_even_without_any_case(config):
         png = briefing_chart(empty, chart_labels())
 
     assert png.startswith(b"\x89PNG")
+
+
+def test_the_default_schedule_sends_on_monday_morning_about_the_week_just_ended(config):
+    fires = next_fire(BRIEFING_AT, START, config.tz)
+
+    assert fires.astimezone(config.tz).strftime("%a %d %b %H:%M") == "Mon 07 Dec 08:00"
+    assert last_full_week(fires, config.tz).start == datetime(2026, 11, 29, 16, 0, tzinfo=timezone.utc)

@@ -6,9 +6,13 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from services.ranking import RankWeights
+from bot.i18n import make_i18n
+from bot.texts_supervision import rank_text
+from models import Person
+from services.metrics import Cut, Metrics, Unit
+from services.ranking import RankWeights, rank
 from tests.harness import Harness
-from tests.supervision_builders import add_cases
+from tests.supervision_builders import PERIOD, add_cases
 
 WU = Harness.person(2301, "吴督查")  # county supervisor
 LIU = Harness.person(2101, "刘书记")  # township leader of 石桥镇
@@ -39,6 +43,7 @@ async def test_stats_gives_each_supervising_role_the_rates_of_its_area(chat, use
 
     text = chat.last(user).text
     assert [line for line in expected if line not in text] == []
+    assert chat.refusals() == []
 
 
 async def test_stats_for_a_period_without_cases_says_no_data(chat):
@@ -104,6 +109,7 @@ async def test_ledger_sends_the_area_spreadsheet_without_the_inspectors_cases(ch
     rows = list(book["台账"].iter_rows(values_only=True))
     assert sent["document"].filename.endswith(".xlsx") and "台账 · 全县 · 全部案件 · 共 9 件" in sent["caption"]
     assert len(rows) == 10 and all(row[4] != "干部作风" for row in rows)
+    assert chat.refusals() == []
 
 
 async def test_a_township_leaders_ledger_keeps_to_the_township(chat):
@@ -112,3 +118,16 @@ async def test_a_township_leaders_ledger_keeps_to_the_township(chat):
     [sent] = documents(chat)
     rows = list(load_workbook(io.BytesIO(sent["document"].data))["台账"].iter_rows(values_only=True))[1:]
     assert {row[2] for row in rows} == {"石桥镇"} and len(rows) == 4
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_a_long_ranking_is_cut_to_fit_one_telegram_message(config, language):
+    units = [Unit("owner", n, f"第{n}村包村干部" * 3, Metrics(received=n, responded_on_time=n, closed=n, solved=n))
+             for n in range(1, 60)]
+    i18n = make_i18n()
+
+    with i18n.context(), i18n.use_locale(language):
+        text = rank_text(Person(name="吴督查", role="supervisor"), Cut.owner, PERIOD, rank(units, RankWeights()),
+                         RankWeights(), config.tz)
+
+    assert len(text) < 4096 and "39" in text.splitlines()[-1]
