@@ -13,7 +13,8 @@ into the sandbox's state directly as having started the bot.
 
 Each run records a broadcast (`services.broadcasts.create_broadcast`, audience "county", its own
 text), fans it out (`fan_out_due`: one priority-9 outbox row per villager) and starts
-`OutboxSender.run()`; it ends when the sandbox has every recipient's message and the outbox has
+the sender (`deliver_due()` passes exactly as `OutboxSender.run()` makes them, in a loop that can be
+told to stop between passes); it ends when the sandbox has every recipient's message and the outbox has
 nothing queued (`broadcasts.counts`).
 
 * achieved rate = delivered / (sender start → last broadcast message stored by the sandbox), and
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import math
 import shutil
 import sys
@@ -163,6 +165,25 @@ async def probe(app, reporter_external_id: str, token: str) -> float:
     return time.perf_counter()
 
 
+async def run_sender(sender, stop: asyncio.Event, idle: float = 1.0) -> None:
+    """OutboxSender.run() (same passes, same wakeup and idle wait), but it ends between passes when asked.
+
+    Cancelling run() can land inside a session and leave an aiosqlite connection mid-rollback.
+    """
+    while not stop.is_set():
+        try:
+            sent = await sender.deliver_due()
+        except Exception:
+            logging.getLogger(__name__).exception("outbox pass failed; trying again shortly")
+            sent = 0
+        if sent == 0 and not stop.is_set():
+            try:
+                await asyncio.wait_for(sender.wakeup.wait(), timeout=idle)
+            except TimeoutError:
+                pass
+            sender.wakeup.clear()
+
+
 async def one_run(app, running, state, control, args, label: str, limit: int | None) -> Result:
     from bot.delivery import OutboxSender
     from services.broadcasts import counts, create_broadcast, fan_out_due
@@ -191,7 +212,8 @@ async def one_run(app, running, state, control, args, label: str, limit: int | N
     reporters = [str(FIRST_VILLAGER + 4 * i) for i in range(args.probes)]
     pending: list[tuple[float, str, float]] = []  # (fraction, token, committed at)
     t0, cpu0 = time.perf_counter(), time.process_time()
-    task = asyncio.create_task(sender.run(idle=0.2), name="bench-outbox")
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_sender(sender, stop), name="bench-outbox")
     try:
         deadline = time.monotonic() + args.timeout
         last_progress, last_count = time.monotonic(), -1
@@ -220,11 +242,12 @@ async def one_run(app, running, state, control, args, label: str, limit: int | N
                                                         for _, token, _ in pending):
             await asyncio.sleep(0.02)
     finally:
-        task.cancel()
+        stop.set()
+        sender.wakeup.set()
         try:
-            await task
-        except asyncio.CancelledError:
-            pass
+            await asyncio.wait_for(task, 30)
+        except TimeoutError:
+            log(f"{label}: the sender did not stop; cancelling it")
     result.cpu = (time.process_time() - cpu0) / (time.perf_counter() - t0)
     result.wall = state.last_at - t0
     for fraction, token, committed in pending:
@@ -341,8 +364,6 @@ def main() -> None:
     p.add_argument("--only", choices=["plain", "429"], help="run only one of the two")
     p.add_argument("--timeout", type=float, default=600.0, help="give up a run after this many seconds")
     args = p.parse_args()
-    import logging
-
     from bot.migrate import upgrade
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,7 +1,7 @@
 """Intake and relay through the real bot and the sandbox, against a minimal aiogram echo bot (the floor).
 
     .venv/bin/python bench/intake_relay.py [--villagers 50] [--reports 1] [--relay 20]
-        [--send-rate 25] [--log-level WARNING] [--timeout 120] [--keep]
+        [--broadcast-rate 25] [--log-level WARNING] [--timeout 120] [--keep]
 
 One process holds the sandbox (`sandbox.server.serve(port=0)`; its state is subclassed only to stamp
 each bot message with the moment it is stored) and plays the villagers over the HTTP control API
@@ -19,7 +19,8 @@ aiogram's Dispatcher with one handler that answers the text; no middlewares, no 
 2. Relay. Each villager sends `--relay` (M) texts as replies to their receipt, one after the other,
    each waiting for the bot's "✓ 已转达" ack. accepted/s = U·M / (first send → last ack). reached/s =
    U·M / (first send → last relay stored in a cadre's chat); its latency is per text, send → stored.
-   The relay goes through the outbox, so reached/s is capped by SEND_RATE. Each text carries a token:
+   The relay goes through the outbox, so reached/s is capped by BROADCAST_RATE (the outbox sender's
+   rate for all it sends). Each text carries a token:
    every token must reach a staff chat as a relay exactly once, and the database must hold exactly one
    CaseMessage for it (by that villager, in their case), one `message` CaseEvent pointing at it, and
    its relay outbox row sent.
@@ -431,7 +432,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
         await asyncio.gather(*(client.request("POST", "/users", {"id": uid, "first_name": f"村民{uid}"})
                                for uid in uids))
         env = child_env(sandbox.base_url, database, {"LOG_LEVEL": args.log_level,
-                                                     "SEND_RATE": f"{args.send_rate:g}"})
+                                                     "BROADCAST_RATE": f"{args.broadcast_rate:g}"})
         log("python -m bot demo")
         await run_command(env, "demo")
         ours = Child("python -m bot run", [sys.executable, "-m", "bot", "run"], env, workdir / "bot.log")
@@ -508,7 +509,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
     print()
     print(f"intake + relay: {args.villagers} villagers; N = {n_updates} intake updates ({STEPS_PER_REPORT} steps x "
           f"{args.reports} report(s) each); relay {args.relay} replies each ({len(expected)}); ours = `python -m bot "
-          f"run` (child process, SQLite, SEND_RATE={args.send_rate:g}, LOG_LEVEL={args.log_level}); "
+          f"run` (child process, SQLite, BROADCAST_RATE={args.broadcast_rate:g}, LOG_LEVEL={args.log_level}); "
           f"{os.cpu_count()} CPUs")
     print()
     print("| measure | count | wall s | per s | p50 ms | p95 ms | max ms | bot CPU ms/upd | harness CPU |")
@@ -551,7 +552,8 @@ def main() -> None:
     p.add_argument("--villagers", "-U", type=int, default=50, help="villagers at once (default 50)")
     p.add_argument("--reports", type=int, default=1, help="intakes per villager, 7 updates each (default 1)")
     p.add_argument("--relay", "-M", type=int, default=20, help="relayed replies per villager (default 20)")
-    p.add_argument("--send-rate", type=float, default=25.0, help="the bot's SEND_RATE (default 25, at most 30)")
+    p.add_argument("--broadcast-rate", type=float, default=25.0,
+                   help="the bot's BROADCAST_RATE: the outbox sender's messages per second (default 25)")
     p.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of both bots (default WARNING)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for any one answer")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (database, bot logs)")
