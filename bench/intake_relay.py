@@ -48,6 +48,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -337,7 +338,7 @@ class Phase:
     def __init__(self, child: Child) -> None:
         self.child = child
 
-    def __enter__(self) -> Phase:
+    def __enter__(self) -> Self:
         self.t0, self.cpu0, self.bot0 = time.perf_counter(), time.process_time(), cpu_seconds(self.child.pid)
         return self
 
@@ -356,7 +357,7 @@ def row(name: str, count: int, wall: float, latencies: list[float], bot_cpu: flo
 
 
 def fmt(value: float, spec: str) -> str:
-    return "" if value != value else format(value, spec)  # NaN -> empty cell
+    return "" if math.isnan(value) else format(value, spec)  # NaN -> empty cell
 
 
 async def run_all(villagers: list[Villager], job) -> None:

@@ -93,8 +93,25 @@ class OutboxSender:
         """Claim the due rows, deliver each, and return how many were handled."""
         ids = await self._claim(self.clock())
         for row_id in ids:
-            await self._deliver(row_id)
+            try:
+                await self._deliver(row_id)
+            except Exception:
+                # One row's failure (a locked database, a lost connection) must not hold the batch's other
+                # claimed rows, nor loop: the row is retried after its lease with its attempts counted.
+                log.exception("could not deliver outbox row %s", row_id)
+                await self._count_failure(row_id)
         return len(ids)
+
+    async def _count_failure(self, row_id: int) -> None:
+        try:
+            async with self.sessionmaker() as session:
+                row = await session.get(OutboxMessage, row_id)
+                row.attempts += 1
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.failed_at, row.last_error = self.clock(), "gave up after repeated errors"
+                await session.commit()
+        except Exception:
+            log.exception("could not record the failure of outbox row %s", row_id)
 
     async def _claim(self, now: datetime) -> list[int]:
         async with self.sessionmaker() as session:
@@ -144,8 +161,9 @@ class OutboxSender:
                     await self.limiter.wait()
                     result = await self.bot(call)
                     if isinstance(result, Message) and row.case_id:
-                        session.add(MessageLink(chat=str(result.chat.id), message_id=result.message_id,
-                                                case_id=row.case_id))
+                        # merge: a message id seen again (a reset server) must not undo the delivery record.
+                        await session.merge(MessageLink(chat=str(result.chat.id), message_id=result.message_id,
+                                                        case_id=row.case_id))
                     if index < len(calls) - 1:
                         # Record progress so a retry does not repeat the parts already delivered.
                         row.payload = {**row.payload, "_parts_sent": index + 1}

@@ -68,8 +68,7 @@ class Renderer:
             headline += "\n" + _("Reason: overdue, escalated automatically")
         if payload.get("note"):
             headline += "\n" + _("Reason: {reason}").format(reason=esc(short(payload["note"], 300)))
-        parts = await q.messages_of(session, case.id)
-        description = [p for p in parts if p.author_id == case.reporter_id]
+        description = await q.description_of(session, case)
         calls: list[TelegramMethod] = [SendMessage(
             chat_id=chat, text=card(case, description, person.language, self.tz, headline),
             reply_markup=keyboards.case_actions(case),

@@ -102,3 +102,12 @@ async def last_message_by(session: AsyncSession, case_id: int, author_id: int) -
         .order_by(CaseMessage.id.desc())
         .limit(1)
     )
+
+
+async def description_of(session: AsyncSession, case: Case) -> list[CaseMessage]:
+    """Return the messages the villager filed the case with (not what they added later)."""
+    submitted = await session.scalar(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "submitted").limit(1))
+    count = (submitted.data or {}).get("parts") if submitted else None
+    own = [m for m in await messages_of(session, case.id) if m.author_id == case.reporter_id]
+    return own[:count] if count is not None else own

@@ -123,7 +123,8 @@ async def submit_case(
     )
     session.add(case)
     await session.flush()
-    await events.record(session, case, EventKind.submitted, now, actor=reporter, anonymous=case.anonymous)
+    await events.record(session, case, EventKind.submitted, now, actor=reporter, anonymous=case.anonymous,
+                        parts=len(parts))
     session.add_all(part.message(case.id, reporter.id, now) for part in parts)
 
     case.status = next_status(case.status, Action.assign)

@@ -63,8 +63,7 @@ async def case_with_description(
 ) -> tuple[Case, Sequence[CaseMessage]]:
     """Return the case and the villager's own messages, for someone allowed to see it."""
     case = await visible_case(session, case_id, viewer)
-    parts = [m for m in await q.messages_of(session, case.id) if m.author_id == case.reporter_id]
-    return case, parts
+    return case, await q.description_of(session, case)
 
 
 async def last_reply_of(session: AsyncSession, case_id: int, author: Person) -> str | None:

@@ -183,3 +183,13 @@ async def test_village_poster_link_registers_the_villager_directly(chat, session
 
     assert "柳树村" in chat.texts(LI)[0]
     assert "请选择" in chat.last(LI).text
+
+
+async def test_a_card_shows_what_the_case_was_filed_with_not_what_came_after(chat, sessionmaker):
+    await report(chat, ZHANG, "征地补偿", "补偿款没发")
+    await chat.say(ZHANG, "又过了一周", reply_to=chat.find(ZHANG, contains="案件编号"))
+    await chat.press(WANG, "上报")
+    await chat.say(WANG, "需要乡镇协调")
+
+    card = chat.find(LIU, contains="上报给您")
+    assert "补偿款没发" in card.text and "又过了一周" not in card.text
