@@ -13,6 +13,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.methods import (
+    AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText, GetMe, GetUpdates, SendMessage, SendPhoto,
+    SendVenue, SendVoice, SetMyCommands,
+)
+from aiogram.methods.base import Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.delivery import OutboxSender
@@ -61,6 +66,13 @@ def build_dispatcher(*, sessionmaker: async_sessionmaker[AsyncSession], config: 
         observer.outer_middleware(FailureMiddleware())
     include_all(dp)
     return dp
+
+
+# aiogram builds Response[T] for every answer and pydantic only caches those classes weakly, so they
+# were rebuilt (milliseconds each) on most calls; holding the ones the bot uses keeps them cached.
+_RESPONSE_TYPES = [Response[method.__returning__] for method in (
+    SendMessage, SendPhoto, SendVoice, SendVenue, GetUpdates, AnswerCallbackQuery, EditMessageText,
+    EditMessageReplyMarkup, GetMe, SetMyCommands)]
 
 
 def make_bot(settings: Settings, token: str) -> Bot:
