@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 import logging
+from functools import partial
 from pathlib import Path
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand
+from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.app import App, build_app, utc_now
+from bot.i18n import make_i18n
 from bot.cli import CommandError
 from bot.demo import load_demo
 from bot.settings import Settings
@@ -25,16 +27,15 @@ from services.errors import DirectoryError
 
 log = logging.getLogger(__name__)
 
-COMMANDS = {
-    "zh": [("new", "我要反映"), ("mycases", "我的案件"), ("policy", "惠民政策"), ("settings", "通知设置"),
-           ("cases", "待办案件（干部）"), ("overdue", "超期案件（督查）"), ("stats", "三率统计（督查）"),
-           ("rank", "排名（督查）"), ("ledger", "台账（督查）"), ("broadcast", "发送推送（督查）"),
-           ("help", "帮助"), ("cancel", "取消当前操作")],
-    "en": [("new", "Report a problem"), ("mycases", "My cases"), ("policy", "Policy explainers"),
-           ("settings", "Notice settings"), ("cases", "Open cases (staff)"), ("overdue", "Overdue cases (supervisors)"),
-           ("stats", "Rates (supervisors)"), ("rank", "Ranking (supervisors)"), ("ledger", "Ledger (supervisors)"),
-           ("broadcast", "Send a broadcast (supervisors)"), ("help", "Help"), ("cancel", "Cancel the current step")],
-}
+# The command menu, in every catalog's language (staff commands are marked as theirs).
+COMMANDS = [
+    ("new", __("Report a problem")), ("mycases", __("My cases")), ("policy", __("Policy explainers")),
+    ("settings", __("Notice settings")), ("cases", __("Open cases (staff)")),
+    ("overdue", __("Overdue cases (supervisors)")), ("stats", __("Rates (supervisors)")),
+    ("rank", __("Ranking (supervisors)")), ("ledger", __("Ledger (supervisors)")),
+    ("broadcast", __("Send a broadcast (supervisors)")), ("help", __("Help")),
+    ("cancel", __("Cancel the current step")),
+]
 
 
 async def run(settings: Settings) -> int:
@@ -59,9 +60,12 @@ async def serve(app: App) -> None:
         raise CommandError(f"cannot reach the Bot API at {app.settings.bot_api_base}; check BOT_API_BASE "
                            "and the network") from None
     log.info("serving as @%s", me.username)
-    for language, commands in COMMANDS.items():
-        await app.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands],
-                                      language_code=None if language == "zh" else language)
+    i18n = make_i18n()
+    for locale in i18n.available_locales:
+        with i18n.context(), i18n.use_locale(locale):
+            menu = [BotCommand(command=c, description=str(d)) for c, d in COMMANDS]
+        # The default locale's menu is everyone's unless their client speaks another catalog's language.
+        await app.bot.set_my_commands(menu, language_code=None if locale == i18n.default_locale else locale[:2])
     if app.engine.dialect.name == "sqlite":
         # The embedded default runs one process: claims left by a killed one can be taken back now.
         await app.sender.release_claims()

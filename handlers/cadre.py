@@ -17,7 +17,7 @@ from bot.cards import card, case_line, staff_timeline, villager_view
 from bot.keyboards import CaseCb
 from bot.texts import person_label
 from models import Person
-from models.enums import Disposition
+from models.enums import Disposition, Role
 from services import handling, views
 from services.config import ServiceConfig
 from services.conversation import remember_message
@@ -55,7 +55,7 @@ async def list_open_cases(message: Message, session: AsyncSession, person: Perso
 async def open_case(query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, person: Person,
                     config: ServiceConfig):
     """Show the case again: the card for staff, the timeline for its reporter."""
-    if person.role == "villager":
+    if person.role == Role.villager:
         case, events = await views.timeline(session, callback_data.case_id, person)
         await query.answer()
         sent = await query.message.answer(villager_view(case, events, person.language, config.tz))

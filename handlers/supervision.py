@@ -25,6 +25,14 @@ CUT_WORDS = {"township": Cut.township, "乡镇": Cut.township, "village": Cut.vi
 PERIOD_WORDS = {"week": "week", "本周": "week", "month": "month", "本月": "month", "year": "year", "本年": "year"}
 
 
+async def _scope_or_refuse(message: Message, person: Person) -> metrics.Scope | None:
+    """Return the area the person supervises, or refuse politely when they supervise none."""
+    scope = metrics.scope_for(person)
+    if scope is None:
+        await message.answer(refusal(person))
+    return scope
+
+
 def _words(command: CommandObject) -> list[str]:
     """Return the words after the command, lower-cased."""
     return (command.args or "").lower().split()
@@ -34,9 +42,8 @@ def _words(command: CommandObject) -> list[str]:
 async def stats(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                 config: ServiceConfig, now):
     """Give a supervisor or leader the rates of their area for a period."""
-    scope = metrics.scope_for(person)
+    scope = await _scope_or_refuse(message, person)
     if scope is None:
-        await message.answer(refusal(person))
         return
     words = _words(command)
     if len(words) > 1 or (words and words[0] not in PERIOD_WORDS):
@@ -51,9 +58,8 @@ async def stats(message: Message, command: CommandObject, session: AsyncSession,
 async def rank(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                config: ServiceConfig, now, rank_weights: ranking.RankWeights | None = None):
     """Rank the townships, villages or cadres of the area by the composite score over the last 30 days."""
-    scope = metrics.scope_for(person)
+    scope = await _scope_or_refuse(message, person)
     if scope is None:
-        await message.answer(refusal(person))
         return
     words = _words(command)
     cuts = [CUT_WORDS[w] for w in words if w in CUT_WORDS]
@@ -72,9 +78,8 @@ async def rank(message: Message, command: CommandObject, session: AsyncSession, 
 async def send_ledger(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                       config: ServiceConfig, now):
     """Send the ledger of the area as a spreadsheet: every case, or those received in the period."""
-    scope = metrics.scope_for(person)
+    scope = await _scope_or_refuse(message, person)
     if scope is None:
-        await message.answer(refusal(person))
         return
     words = _words(command)
     if len(words) > 1 or (words and words[0] not in PERIOD_WORDS):
