@@ -1,6 +1,8 @@
 """Buttons and their callback data (each well under Telegram's 64 bytes)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -9,16 +11,34 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.texts import disposition_name, rating_name, role_name, short
 from models import Case, Person
 from models.enums import Disposition, Level, Rating, Role, Status
+from pydantic import Field
 from services.lifecycle import OPEN_STATUSES
 
 BUTTON_TEXT = 40
+# Row ids are 32-bit integers in the database; a forged button with a larger number is just invalid.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+
+
+def parse_id(text: str) -> int | None:
+    """Return the row id a button carries as text, or None for anything that is not one."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ROW_ID else None
+
+
+def parse_days(text: str, allowed: tuple[int, ...]) -> int | None:
+    """Return the number of days a button offers, or None when it is not one of `allowed`."""
+    value = parse_id(text)
+    return value if value in allowed else None
 
 
 class CaseCb(CallbackData, prefix="c"):
     """An action on one case; `arg` carries a disposition, rating or person id."""
 
     action: str
-    case_id: int
+    case_id: RowId
     arg: str = ""
 
 
@@ -27,7 +47,7 @@ class PolicyCb(CallbackData, prefix="pol"):
 
     action: str
     slug: str = ""
-    topic: int = -1
+    topic: Annotated[int, Field(ge=-1, le=999)] = -1
 
 
 class PickCb(CallbackData, prefix="p"):

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import explain
+from bot.filters import serves
 from bot.storage import current_session
 from models import ProcessedUpdate
 from services.config import ServiceConfig
@@ -22,12 +23,35 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+class UpdateSession(AsyncSession):
+    """A session whose commits inside a handler only flush: an update is one transaction, committed at its end.
+
+    A use case still says where its work is done (`commit`); the update then commits that work together with
+    the conversation state and the update's id, so none of them can be kept without the others.
+    """
+
+    async def commit(self) -> None:
+        """Flush, and note that the use case's work is done and must be kept."""
+        await self.flush()
+        self.info["acknowledged"] = True
+
+    async def finish(self) -> None:
+        """Commit the update's transaction."""
+        await super().commit()
+
+
+def acknowledged(session: AsyncSession | None) -> bool:
+    """Say whether a use case of this update has done its work (which must then be kept)."""
+    return session is not None and session.info.get("acknowledged", False)
+
+
 class DatabaseMiddleware(BaseMiddleware):
     """Give the update one session, skip an update already handled, and commit at the end."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
                  config: ServiceConfig, on_commit: Callable[[], None] | None = None):
-        self.sessionmaker, self.clock, self.config = sessionmaker, clock, config
+        self.sessionmaker = async_sessionmaker(class_=UpdateSession, **sessionmaker.kw)
+        self.clock, self.config = clock, config
         self.on_commit = on_commit
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
@@ -41,7 +65,7 @@ class DatabaseMiddleware(BaseMiddleware):
             try:
                 data.update(session=session, now=now, config=self.config)
                 result = await handler(event, data)
-                await session.commit()
+                await session.finish()
                 if self.on_commit is not None:
                     self.on_commit()
                 return result
@@ -57,7 +81,8 @@ class IdentityMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
-        if user is None or user.is_bot:
+        if not serves(user, data.get("event_chat")):
+            # Group chatter, channels and bots become nobody: only handlers/outside.py answers them.
             return await handler(event, data)
         person = await identify(
             data["session"], channel="telegram", external_id=str(user.id), name=user.full_name,
@@ -81,7 +106,7 @@ class PersonI18nMiddleware(I18nMiddleware):
 
 
 class FailureMiddleware(BaseMiddleware):
-    """Turn a domain failure or a bug into a clear reply; roll back what the update did."""
+    """Turn a domain failure or a bug into a clear reply; roll back what the update did, unless it was done."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         try:
@@ -91,6 +116,9 @@ class FailureMiddleware(BaseMiddleware):
             await _reply(event, explain(exc))
         except Exception:
             log.exception("handler failed on update %s", getattr(data.get("event_update"), "update_id", "?"))
+            if acknowledged(data.get("session")):
+                # The work was done and is kept: telling the person it failed would make them do it twice.
+                return None
             await self._undo(data)
             await _reply(event, explain(None))
         return None
@@ -99,7 +127,7 @@ class FailureMiddleware(BaseMiddleware):
     async def _undo(data: dict[str, Any]) -> None:
         session: AsyncSession | None = data.get("session")
         update = data.get("event_update")
-        if session is None:
+        if session is None or acknowledged(session):
             return
         await session.rollback()
         if update is not None and await session.get(ProcessedUpdate, update.update_id) is None:

@@ -2,12 +2,16 @@
 from aiogram import Router
 
 from handlers import (
-    broadcast, cadre, conversation, deadlines, fallback, intake, policy, replies, start, supervision, villager,
+    broadcast, cadre, conversation, deadlines, fallback, intake, outside, policy, replies, start, supervision,
+    villager,
 )
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
 # case before the steps, so a reply always reaches its case; loose messages and the fallback last.
 ROUTERS: list[Router] = [
+    # Groups, channels and bot accounts first: nothing after it may ever answer there with case data,
+    # and every later handler may rely on a person in a private chat.
+    outside.router,
     start.router,
     # Supervisors' commands (/stats, /rank, /ledger) right after /start and /cancel: plain commands,
     # never a reply or a step of a conversation.

@@ -7,13 +7,14 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards
 from bot.keyboards import PickCb
 from bot.texts import esc, short, when
+from bot.screens import edit, expect_text, where
 from models import Person
 from models import queries as q
 from services import broadcasts, policies
@@ -55,22 +56,20 @@ async def pick_content(query: CallbackQuery, callback_data: PickCb, state: FSMCo
     await query.answer()
     if callback_data.value == "text":
         await state.set_state(Compose.text)
-        await query.message.edit_text(_("Write the message (plain text)."))
+        await edit(query, _("Write the message (plain text)."))
         return
     await state.update_data(policy=callback_data.value[2:])
-    await ask_audience(query.message, state, session, person)
+    await ask_audience(where(query), state, session, person)
 
 
-@router.message(Compose.text, F.text)
+@router.message(Compose.text, F.text, ~F.text.startswith("/"))
 async def take_text(message: Message, state: FSMContext, session: AsyncSession, person: Person):
     """Keep the text and ask for the audience."""
-    if not message.text.strip() or len(message.text) > broadcasts.MAX_TEXT:
-        raise InvalidInput("too_long" if message.text.strip() else "empty")
-    await state.update_data(text=message.text)
+    await state.update_data(text=broadcasts.check_text(message.text))
     await ask_audience(message, state, session, person)
 
 
-async def ask_audience(message: Message, state: FSMContext, session: AsyncSession, person: Person) -> None:
+async def ask_audience(message: MaybeInaccessibleMessage, state: FSMContext, session: AsyncSession, person: Person) -> None:
     options = [] if person.township_id else [("county", _("The whole county"))]
     for town in await q.townships(session):
         if person.township_id in (None, town.id):
@@ -89,7 +88,7 @@ async def pick_audience(query: CallbackQuery, callback_data: PickCb, state: FSMC
     await state.update_data(audience=audience)
     await state.set_state(Compose.timing)
     await query.answer()
-    await query.message.edit_text(_("When?"), reply_markup=keyboards.picks("bct", [
+    await edit(query, _("When?"), reply_markup=keyboards.picks("bct", [
         ("now", _("Now")), ("urgent", _("Now, as an urgent notice")), ("at", _("At a date and time")),
         ("cron", _("Repeating"))], columns=2))
 
@@ -101,13 +100,13 @@ async def pick_timing(query: CallbackQuery, callback_data: PickCb, state: FSMCon
     await query.answer()
     if callback_data.value == "at":
         await state.set_state(Compose.at)
-        await query.message.edit_text(_("Write the date and time, e.g. 2026-12-01 09:00"))
+        await edit(query, _("Write the date and time, e.g. 2026-12-01 09:00"))
     elif callback_data.value == "cron":
         await state.set_state(Compose.cron)
-        await query.message.edit_text(_("Write a cron expression in local time, e.g. 0 9 * * 1 (Mondays 9:00)"))
+        await edit(query, _("Write a cron expression in local time, e.g. 0 9 * * 1 (Mondays 9:00)"))
     else:
         await state.update_data(urgent=callback_data.value == "urgent")
-        await preview(query.message, state, session, config)
+        await preview(where(query), state, session, config)
 
 
 @router.message(Compose.at, F.text)
@@ -134,7 +133,7 @@ async def take_cron(message: Message, state: FSMContext, session: AsyncSession, 
     await preview(message, state, session, config)
 
 
-async def preview(message: Message, state: FSMContext, session: AsyncSession, config: ServiceConfig) -> None:
+async def preview(message: MaybeInaccessibleMessage, state: FSMContext, session: AsyncSession, config: ServiceConfig) -> None:
     data = await state.get_data()
     content = esc(short(data["text"], 800)) if data.get("text") else "📖 " + esc(
         (await policies.explainer(session, data["policy"])).title)
@@ -157,14 +156,22 @@ async def confirm(query: CallbackQuery, callback_data: PickCb, state: FSMContext
     await state.clear()
     await query.answer()
     if callback_data.value != "send":
-        await query.message.edit_text(_("Cancelled."))
+        await edit(query, _("Cancelled."))
         return
     item = await broadcasts.create_broadcast(
         session, config, by=person, audience=data["audience"], now=now, text=data.get("text"),
         policy_slug=data.get("policy"), urgent=bool(data.get("urgent")), cron=data.get("cron"),
         at=datetime.fromisoformat(data["at"]) if data.get("at") else None)
-    await query.message.edit_text(_("Broadcast #{id} is scheduled for {at}. You will get a report when it has been "
+    await edit(query, _("Broadcast #{id} is scheduled for {at}. You will get a report when it has been "
                                     "sent.").format(id=item.id, at=when(item.next_run_at, config.tz)))
+
+
+@router.message(Compose.text)
+@router.message(Compose.at)
+@router.message(Compose.cron)
+async def expecting_text(message: Message):
+    """Ask for the message, the time or the expression as text."""
+    await expect_text(message)
 
 
 @router.message(Compose.content)

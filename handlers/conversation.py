@@ -13,6 +13,7 @@ from bot import keyboards
 from bot.keyboards import CaseCb, PickCb
 from bot.parts import part_of
 from bot.texts import BUTTON_LIMIT, short
+from bot.screens import edit, where
 from handlers.intake import Intake, show_categories
 from models import Person
 from models.enums import Role
@@ -73,7 +74,7 @@ async def add_loose_to_case(query: CallbackQuery, callback_data: CaseCb, session
                                        part=Part.from_dict(data["loose"]), now=now)
     await state.set_data({})
     await query.answer()
-    await query.message.edit_text(_("✓ Added to case {number} and passed to the person in charge.").format(
+    await edit(query, _("✓ Added to case {number} and passed to the person in charge.").format(
         number=case.number))
 
 
@@ -85,4 +86,4 @@ async def loose_is_new_report(query: CallbackQuery, session: AsyncSession, perso
     await state.set_state(Intake.category)
     await state.set_data({"parts": parts})
     await query.answer()
-    await show_categories(query.message, session, person)
+    await show_categories(where(query), session, person)

@@ -1,11 +1,13 @@
 """A villager's report: category → description → anonymity → summary → submitted."""
 from __future__ import annotations
 
+from uuid import uuid4
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import keyboards
 from bot.keyboards import PickCb
 from bot.parts import part_of
+from bot.screens import edit, set_buttons, where
 from bot.texts import esc, person_label, short, when
 from handlers.start import ask_township
 from models import Category, Person
@@ -47,7 +50,7 @@ async def begin(message: Message, state: FSMContext, session: AsyncSession, pers
     await show_categories(message, session, person)
 
 
-async def show_categories(message: Message, session: AsyncSession, person: Person) -> None:
+async def show_categories(message: MaybeInaccessibleMessage, session: AsyncSession, person: Person) -> None:
     options = [(c.code, c.name(person.language)) for c in await q.categories(session)]
     await message.answer(_("What is it about? Choose one:"), reply_markup=keyboards.picks("cat", options))
 
@@ -71,7 +74,7 @@ async def pick_category(query: CallbackQuery, callback_data: PickCb, state: FSMC
         text = _("<b>{category}</b>\nPlease describe the problem: what happened, where, since when. You may send "
                  "text, photos, voice messages or your location, in several messages. Then press “Next”.")
         markup = keyboards.describing()
-    await query.message.edit_text(text.format(category=esc(category.name(person.language))), reply_markup=markup)
+    await edit(query, text.format(category=esc(category.name(person.language))), reply_markup=markup)
 
 
 @router.message(Intake.describing)
@@ -105,15 +108,15 @@ async def description_done(query: CallbackQuery, state: FSMContext, session: Asy
     data = await state.get_data()
     await query.answer()
     if not data.get("parts"):
-        await query.message.answer(_("Please describe the problem first."), reply_markup=keyboards.describing())
+        await where(query).answer(_("Please describe the problem first."), reply_markup=keyboards.describing())
         return
     category = await session.get(Category, data["category"])
     if category.confidential:
         await state.update_data(anonymous=True)
-        await show_summary(query.message, state, session, person)
+        await show_summary(where(query), state, session, person)
         return
     await state.set_state(Intake.anonymity)
-    await query.message.answer(_("May the cadre see your name? If you stay anonymous, only the case number "
+    await where(query).answer(_("May the cadre see your name? If you stay anonymous, only the case number "
                                  "links you to the report."), reply_markup=keyboards.anonymity())
 
 
@@ -123,10 +126,11 @@ async def pick_anonymity(query: CallbackQuery, callback_data: PickCb, state: FSM
     """Remember the choice and show the summary."""
     await state.update_data(anonymous=callback_data.value == "1")
     await query.answer()
-    await show_summary(query.message, state, session, person)
+    await show_summary(where(query), state, session, person)
 
 
-async def show_summary(message: Message, state: FSMContext, session: AsyncSession, person: Person) -> None:
+async def show_summary(message: MaybeInaccessibleMessage, state: FSMContext, session: AsyncSession,
+                       person: Person) -> None:
     data = await state.get_data()
     category = await session.get(Category, data["category"])
     parts = [Part.from_dict(p) for p in data["parts"]]
@@ -145,6 +149,9 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
         lines.append(_("Name shown to the cadre: {answer}").format(
             answer=_("no (anonymous)") if data.get("anonymous") else _("yes")))
     await state.set_state(Intake.confirm)
+    if "draft" not in data:
+        # Names the draft for good: a second press of "Submit" finds the case the first one filed.
+        await state.update_data(draft=uuid4().hex)
     await message.answer("\n".join(lines), reply_markup=keyboards.confirm())
 
 
@@ -155,11 +162,11 @@ async def submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
     data = await state.get_data()
     case = await submit_case(session, config, reporter=person, category_code=data["category"],
                              parts=[Part.from_dict(p) for p in data["parts"]],
-                             anonymous=bool(data.get("anonymous")), now=now)
+                             anonymous=bool(data.get("anonymous")), now=now, draft_key=data.get("draft"))
     await state.clear()
     await query.answer(_("Submitted"))
-    await query.message.edit_reply_markup(reply_markup=None)
-    receipt = await query.message.answer(
+    await set_buttons(query)
+    receipt = await where(query).answer(
         _("✅ Received. Your case number is <b>{number}</b>.\nHandled by: {owner}\nTo be settled by: {due}\n\n"
           "You will be told of every step here. To add something, reply to any message about this case.").format(
             number=case.number, owner=person_label(case.owner), due=when(case.due_at, config.tz)),
@@ -173,7 +180,7 @@ async def restart(query: CallbackQuery, state: FSMContext, session: AsyncSession
     await state.set_state(Intake.category)
     await state.set_data({"parts": []})
     await query.answer()
-    await show_categories(query.message, session, person)
+    await show_categories(where(query), session, person)
 
 
 @router.callback_query(PickCb.filter((F.what == "intake") & (F.value == "cancel")))
@@ -181,7 +188,7 @@ async def cancel_intake(query: CallbackQuery, state: FSMContext, person: Person)
     """Drop the draft."""
     await state.clear()
     await query.answer(_("Cancelled."))
-    await query.message.answer(_("The report was cancelled."), reply_markup=keyboards.main_menu(person))
+    await where(query).answer(_("The report was cancelled."), reply_markup=keyboards.main_menu(person))
 
 
 @router.message(StateFilter(Intake.category, Intake.anonymity, Intake.confirm))

@@ -14,6 +14,7 @@ from bot import keyboards
 from bot.cards import case_line
 from bot.keyboards import CaseCb
 from bot.parts import part_of
+from bot.screens import set_buttons, where
 from models import Person
 from models.enums import Rating
 from services import views
@@ -49,14 +50,14 @@ async def rate(query: CallbackQuery, callback_data: CaseCb, session: AsyncSessio
     case = await rate_case(session, case_id=callback_data.case_id, villager=person,
                            rating=Rating(callback_data.arg), now=now)
     await query.answer(_("Thank you."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await set_buttons(query)
     if Rating(callback_data.arg) is Rating.unsatisfied:
         await state.set_state(Verdict.words)
         await state.set_data({"case_id": case.id})
-        await query.message.answer(_("Case {number} is reopened. Please tell us what is still not solved; we pass "
+        await where(query).answer(_("Case {number} is reopened. Please tell us what is still not solved; we pass "
                                      "it to the person in charge.").format(number=case.number))
     else:
-        await query.message.answer(_("Case {number} is closed. Thank you for your verdict.").format(
+        await where(query).answer(_("Case {number} is closed. Thank you for your verdict.").format(
             number=case.number))
 
 

@@ -73,6 +73,10 @@ async def case_by_id(session: AsyncSession, case_id: int) -> Case | None:
     return await session.get(Case, case_id)
 
 
+async def case_by_intake_key(session: AsyncSession, key: str) -> Case | None:
+    return await session.scalar(select(Case).where(Case.intake_key == key))
+
+
 async def case_by_link(session: AsyncSession, chat: str, message_id: int) -> Case | None:
     return await session.scalar(
         select(Case).join(MessageLink, MessageLink.case_id == Case.id).where(
