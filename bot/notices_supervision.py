@@ -56,11 +56,14 @@ def briefing_chart(b: Briefing, labels: dict) -> bytes:
 def _per_day(axes, b: Briefing, labels: dict) -> None:
     """Stack the cases received each day by their status now."""
     names = [day["day"][5:] for day in b.daily]
+    # Bars at positions, names as ticks: "11-23" as a category makes matplotlib log that it looks like a date.
+    positions = range(len(names))
     bottom = [0] * len(b.daily)
     for status, label, colour in zip(STATUS_ORDER, labels["statuses"], STATUS_COLOURS):
         heights = [day.get(status.value, 0) for day in b.daily]
-        axes.bar(names, heights, bottom=bottom, label=label, color=colour)
+        axes.bar(positions, heights, bottom=bottom, label=label, color=colour)
         bottom = [a + h for a, h in zip(bottom, heights)]
+    axes.set_xticks(positions, names)
     axes.set_title(labels["per_day"])
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import warnings
@@ -32,9 +33,10 @@ def weekly(townships: list[str]) -> Briefing:
     })
 
 
-def test_the_briefing_chart_draws_every_chinese_label_without_a_missing_glyph():
+def test_the_briefing_chart_draws_every_chinese_label_without_a_missing_glyph(caplog):
     with make_i18n().context(), make_i18n().use_locale("zh_CN"):
         labels = chart_labels()
+    caplog.set_level(logging.INFO, logger="matplotlib")
 
     with warnings.catch_warnings():
         # "Glyph … missing from font(s)" is a UserWarning: as an error, one empty box fails the test.
@@ -43,6 +45,8 @@ def test_the_briefing_chart_draws_every_chinese_label_without_a_missing_glyph():
 
     assert labels["per_township"] == "本周各乡镇三率"
     assert png.startswith(b"\x89PNG")
+    # Nothing in the bot's log a newcomer would wonder about (e.g. day names taken for dates).
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("matplotlib")] == []
 
 
 @pytest.mark.parametrize("name, drawn", [
