@@ -9,35 +9,47 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18nMiddleware
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.errors import explain
 from bot.filters import serves
 from bot.storage import current_session
+from bot.updates import HandledUpdates
 from models import ProcessedUpdate
+from models.db import stage
 from services.config import ServiceConfig
 from services.errors import DomainError
 from services.people import identify, language_of
 
 log = logging.getLogger(__name__)
+HANDLED = "handled_update"
+# Built once: every update runs it.
+_RECORD_HANDLED = insert(ProcessedUpdate.__table__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UpdateSession(AsyncSession):
-    """A session whose commits inside a handler only flush: an update is one transaction, committed at its end.
+    """The session of one update: it remembers that a use case committed, so that work is never undone.
 
-    A use case still says where its work is done (`commit`); the update then commits that work together with
-    the conversation state and the update's id, so none of them can be kept without the others.
+    A use case's commit also writes the update's id and the conversation state staged so far (see
+    bot/storage.py); what the handler does after it (the answer, the state of the next step) commits at
+    the end of the update. Telegram is called between the two, never inside a write transaction.
     """
 
     async def commit(self) -> None:
-        """Flush, and note that the use case's work is done and must be kept."""
-        await self.flush()
+        """Commit, and note that the use case's work is done and must be kept."""
+        await super().commit()
         self.info["acknowledged"] = True
 
-    async def finish(self) -> None:
-        """Commit the update's transaction."""
-        await super().commit()
+
+@event.listens_for(Session, "before_commit")
+def _record_handled_update(session: Session) -> None:
+    # The update's id is written with the first of its changes that commits, and only once.
+    handled = session.info.pop(HANDLED, None)
+    if handled is not None:
+        session.execute(_RECORD_HANDLED, handled)
 
 
 def acknowledged(session: AsyncSession | None) -> bool:
@@ -53,24 +65,28 @@ class DatabaseMiddleware(BaseMiddleware):
         self.sessionmaker = async_sessionmaker(class_=UpdateSession, **sessionmaker.kw)
         self.clock, self.config = clock, config
         self.on_commit = on_commit
+        # The embedded SQLite default is the only process taking updates; it may remember what it took.
+        self.handled = HandledUpdates(exclusive=sessionmaker.kw["bind"].dialect.name == "sqlite")
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         now = self.clock()
         async with self.sessionmaker() as session:
-            if await session.get(ProcessedUpdate, event.update_id) is not None:
+            if not await self.handled.take(session, event.update_id):
                 log.info("update %s was handled before; skipped", event.update_id)
                 return None
-            session.add(ProcessedUpdate(update_id=event.update_id, at=now))
+            # Written by the update's first commit (not now, which would take SQLite's write lock early).
+            stage(session, HANDLED, {"update_id": event.update_id, "at": now})
             token = current_session.set(session)
             try:
                 data.update(session=session, now=now, config=self.config)
                 result = await handler(event, data)
-                await session.finish()
+                await AsyncSession.commit(session)
                 if self.on_commit is not None:
                     self.on_commit()
                 return result
             except BaseException:
                 await session.rollback()
+                self.handled.release(event.update_id)
                 raise
             finally:
                 current_session.reset(token)
@@ -130,9 +146,9 @@ class FailureMiddleware(BaseMiddleware):
         if session is None or acknowledged(session):
             return
         await session.rollback()
-        if update is not None and await session.get(ProcessedUpdate, update.update_id) is None:
+        if update is not None:
             # The update is answered; keep it from being handled again after a restart.
-            session.add(ProcessedUpdate(update_id=update.update_id, at=data["now"]))
+            stage(session, HANDLED, {"update_id": update.update_id, "at": data["now"]})
 
 
 async def _reply(event: TelegramObject, text: str) -> None:

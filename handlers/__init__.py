@@ -1,6 +1,7 @@
 """Routers, one per topic, in the order the dispatcher tries them."""
 from aiogram import Router
 
+from bot.gates import gate
 from handlers import (
     broadcast, cadre, conversation, deadlines, fallback, intake, outside, policy, replies, start, supervision,
     villager,
@@ -26,6 +27,10 @@ ROUTERS: list[Router] = [
     conversation.router,
     fallback.router,
 ]
+
+
+for _router in ROUTERS:
+    gate(_router)
 
 
 def include_all(dispatcher: Router) -> None:

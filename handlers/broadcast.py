@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, MaybeInaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Magic
 from bot import keyboards
 from bot.keyboards import PickCb
 from bot.texts import esc, short, when
@@ -49,7 +50,7 @@ async def begin(message: Message, state: FSMContext, session: AsyncSession, pers
     await message.answer(_("What do you want to send?"), reply_markup=keyboards.picks("bcc", options, columns=1))
 
 
-@router.callback_query(Compose.content, PickCb.filter(F.what == "bcc"))
+@router.callback_query(StateFilter(Compose.content), PickCb.filter(F.what == "bcc"))
 async def pick_content(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
                        person: Person):
     """Take an explainer, or ask for the text."""
@@ -62,7 +63,7 @@ async def pick_content(query: CallbackQuery, callback_data: PickCb, state: FSMCo
     await ask_audience(where(query), state, session, person)
 
 
-@router.message(Compose.text, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Compose.text), Magic(F.text & ~F.text.startswith("/")))
 async def take_text(message: Message, state: FSMContext, session: AsyncSession, person: Person):
     """Keep the text and ask for the audience."""
     await state.update_data(text=broadcasts.check_text(message.text))
@@ -80,7 +81,7 @@ async def ask_audience(message: MaybeInaccessibleMessage, state: FSMContext, ses
     await message.answer(_("Who should receive it?"), reply_markup=keyboards.picks("bca", options))
 
 
-@router.callback_query(Compose.audience, PickCb.filter(F.what == "bca"))
+@router.callback_query(StateFilter(Compose.audience), PickCb.filter(F.what == "bca"))
 async def pick_audience(query: CallbackQuery, callback_data: PickCb, state: FSMContext):
     """Keep the audience and ask when."""
     kind, _sep, value = callback_data.value.partition(".")
@@ -93,7 +94,7 @@ async def pick_audience(query: CallbackQuery, callback_data: PickCb, state: FSMC
         ("cron", _("Repeating"))], columns=2))
 
 
-@router.callback_query(Compose.timing, PickCb.filter(F.what == "bct"))
+@router.callback_query(StateFilter(Compose.timing), PickCb.filter(F.what == "bct"))
 async def pick_timing(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
                       config: ServiceConfig):
     """Go to the preview, or ask for the date or the cron expression."""
@@ -109,7 +110,7 @@ async def pick_timing(query: CallbackQuery, callback_data: PickCb, state: FSMCon
         await preview(where(query), state, session, config)
 
 
-@router.message(Compose.at, F.text)
+@router.message(StateFilter(Compose.at), Magic(F.text))
 async def take_time(message: Message, state: FSMContext, session: AsyncSession, config: ServiceConfig, now):
     """Keep the date and time (local) and preview."""
     try:
@@ -122,7 +123,7 @@ async def take_time(message: Message, state: FSMContext, session: AsyncSession, 
     await preview(message, state, session, config)
 
 
-@router.message(Compose.cron, F.text)
+@router.message(StateFilter(Compose.cron), Magic(F.text))
 async def take_cron(message: Message, state: FSMContext, session: AsyncSession, config: ServiceConfig, now):
     """Keep the cron expression and preview."""
     try:
@@ -148,7 +149,7 @@ async def preview(message: MaybeInaccessibleMessage, state: FSMContext, session:
         ("send", _("✅ Confirm")), ("cancel", _("✖ Cancel"))]))
 
 
-@router.callback_query(Compose.confirm, PickCb.filter(F.what == "bcx"))
+@router.callback_query(StateFilter(Compose.confirm), PickCb.filter(F.what == "bcx"))
 async def confirm(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
                   person: Person, config: ServiceConfig, now):
     """Record the broadcast; the sender delivers it and reports back."""
@@ -166,18 +167,18 @@ async def confirm(query: CallbackQuery, callback_data: PickCb, state: FSMContext
                                     "sent.").format(id=item.id, at=when(item.next_run_at, config.tz)))
 
 
-@router.message(Compose.text)
-@router.message(Compose.at)
-@router.message(Compose.cron)
+@router.message(StateFilter(Compose.text))
+@router.message(StateFilter(Compose.at))
+@router.message(StateFilter(Compose.cron))
 async def expecting_text(message: Message):
     """Ask for the message, the time or the expression as text."""
     await expect_text(message)
 
 
-@router.message(Compose.content)
-@router.message(Compose.audience)
-@router.message(Compose.timing)
-@router.message(Compose.confirm)
+@router.message(StateFilter(Compose.content))
+@router.message(StateFilter(Compose.audience))
+@router.message(StateFilter(Compose.timing))
+@router.message(StateFilter(Compose.confirm))
 async def expecting_button(message: Message):
     """Point at the buttons."""
     await message.answer(_("Please use the buttons above, or /cancel to stop."))

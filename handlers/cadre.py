@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, MaybeInaccessibleMessage, Message
@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Magic, MenuButton
 from bot import keyboards
 from bot.cards import card, case_line, staff_timeline, villager_view
 from bot.keyboards import CaseCb, parse_days, parse_id
@@ -40,7 +41,7 @@ class Transferring(StatesGroup):
 
 
 @router.message(Command("cases"))
-@router.message(F.text == __("📋 My open cases"))
+@router.message(MenuButton(__("📋 My open cases")))
 async def list_open_cases(message: Message, session: AsyncSession, person: Person, config: ServiceConfig):
     """List the person's open cases, nearest deadline first."""
     cases = list(await views.open_cases_of_owner(session, person))
@@ -135,7 +136,7 @@ async def ask_for_note(message: MaybeInaccessibleMessage, session: AsyncSession,
                            "the problem is solved."), reply_markup=markup)
 
 
-@router.callback_query(Resolving.note, CaseCb.filter(F.action == "last"))
+@router.callback_query(StateFilter(Resolving.note), CaseCb.filter(F.action == "last"))
 async def resolve_with_last_reply(query: CallbackQuery, callback_data: CaseCb, session: AsyncSession,
                                   person: Person, state: FSMContext, config: ServiceConfig, now):
     """Resolve with the cadre's last answer as the result."""
@@ -144,7 +145,7 @@ async def resolve_with_last_reply(query: CallbackQuery, callback_data: CaseCb, s
     await finish_resolve(where(query), note or "", session, person, state, config, now)
 
 
-@router.message(Resolving.note, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Resolving.note), Magic(F.text & ~F.text.startswith("/")))
 async def resolve_with_note(message: Message, session: AsyncSession, person: Person, state: FSMContext,
                             config: ServiceConfig, now):
     """Resolve with the written result."""
@@ -175,7 +176,7 @@ async def ask_escalation_reason(query: CallbackQuery, callback_data: CaseCb, ses
         number=case.number), reply_markup=keyboards.cancel_step(case.id))
 
 
-@router.message(Escalating.reason, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Escalating.reason), Magic(F.text & ~F.text.startswith("/")))
 async def escalate(message: Message, session: AsyncSession, person: Person, state: FSMContext,
                    config: ServiceConfig, now):
     """Hand the case up one level."""
@@ -217,7 +218,7 @@ async def ask_transfer_reason(query: CallbackQuery, callback_data: CaseCb, sessi
         number=case.number), reply_markup=keyboards.cancel_step(case.id))
 
 
-@router.message(Transferring.reason, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Transferring.reason), Magic(F.text & ~F.text.startswith("/")))
 async def transfer(message: Message, session: AsyncSession, person: Person, state: FSMContext, now):
     """Hand the case to the chosen person."""
     data = await state.get_data()
@@ -236,9 +237,9 @@ async def stop_step(query: CallbackQuery, state: FSMContext):
     await set_buttons(query)
 
 
-@router.message(Resolving.note)
-@router.message(Escalating.reason)
-@router.message(Transferring.reason)
+@router.message(StateFilter(Resolving.note))
+@router.message(StateFilter(Escalating.reason))
+@router.message(StateFilter(Transferring.reason))
 async def expecting_text(message: Message):
     """Ask for words when something else (a command, a sticker) was sent during a step."""
     await expect_text(message)

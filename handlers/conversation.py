@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Magic
 from bot import keyboards
 from bot.keyboards import CaseCb, PickCb
 from bot.parts import part_of
@@ -24,7 +25,7 @@ from services.intake import Part, check_part
 router = Router(name="conversation")
 
 
-@router.message(StateFilter(None), F.text.startswith("/"))
+@router.message(StateFilter(None), Magic(F.text.startswith("/")))
 async def unknown_command(message: Message):
     """Answer a command the bot does not know."""
     await message.answer(_("I do not know that command. /help lists what I can do."))

@@ -5,13 +5,14 @@ from datetime import timedelta
 from itertools import groupby
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Magic
 from bot import keyboards
 from bot.keyboards import CaseCb, parse_days
 from bot.screens import edit, expect_text, where
@@ -54,7 +55,7 @@ async def ask_extension_reason(query: CallbackQuery, callback_data: CaseCb, sess
                         "told.").format(number=case.number, days=days), reply_markup=keyboards.cancel_step(case.id))
 
 
-@router.message(Extending.reason, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Extending.reason), Magic(F.text & ~F.text.startswith("/")))
 async def extend(message: Message, session: AsyncSession, person: Person, state: FSMContext,
                  config: ServiceConfig, now):
     """Move the deadline."""
@@ -66,7 +67,7 @@ async def extend(message: Message, session: AsyncSession, person: Person, state:
         number=case.number, due=when(case.due_at, config.tz)))
 
 
-@router.message(Extending.reason)
+@router.message(StateFilter(Extending.reason))
 async def expecting_reason(message: Message):
     """Ask for the reason as text, not as a command or a sticker."""
     await expect_text(message)

@@ -12,13 +12,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import MenuButton
 from bot import keyboards
 from bot.keyboards import PickCb
 from bot.parts import part_of
 from bot.screens import edit, set_buttons, where
 from bot.texts import esc, person_label, short, when
 from handlers.start import ask_township
-from models import Category, Person
+from models import Category, Person, Village
 from models import queries as q
 from models.enums import MessageKind, Role
 from services.config import ServiceConfig
@@ -36,7 +37,7 @@ class Intake(StatesGroup):
 
 
 @router.message(Command("new"))
-@router.message(F.text == __("📝 Report a problem"))
+@router.message(MenuButton(__("📝 Report a problem")))
 async def begin(message: Message, state: FSMContext, session: AsyncSession, person: Person):
     """Start a report with the category buttons."""
     if person.role != Role.villager:
@@ -55,7 +56,7 @@ async def show_categories(message: MaybeInaccessibleMessage, session: AsyncSessi
     await message.answer(_("What is it about? Choose one:"), reply_markup=keyboards.picks("cat", options))
 
 
-@router.callback_query(Intake.category, PickCb.filter(F.what == "cat"))
+@router.callback_query(StateFilter(Intake.category), PickCb.filter(F.what == "cat"))
 async def pick_category(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
                         person: Person):
     """Remember the category and ask for the description."""
@@ -77,7 +78,7 @@ async def pick_category(query: CallbackQuery, callback_data: PickCb, state: FSMC
     await edit(query, text.format(category=esc(category.name(person.language))), reply_markup=markup)
 
 
-@router.message(Intake.describing)
+@router.message(StateFilter(Intake.describing))
 async def add_to_description(message: Message, state: FSMContext, config: ServiceConfig):
     """Add one message to the description."""
     part = part_of(message)
@@ -91,18 +92,17 @@ async def add_to_description(message: Message, state: FSMContext, config: Servic
         return
     part = check_part(part)
     data = await state.get_data()
-    parts = data.get("parts", [])
-    if len(parts) >= config.max_parts:
+    if len(data.get("parts", [])) >= config.max_parts:
         await message.answer(_("That is enough material for one report. Please press \"Next\"."),
                              reply_markup=keyboards.describing())
         return
-    parts.append(part.as_dict())
+    parts = [*data.get("parts", []), part.as_dict()]
     await state.update_data(parts=parts)
     await message.answer(_("Noted ({count} so far). Send more, or press “Next”.").format(count=len(parts)),
                          reply_markup=keyboards.describing())
 
 
-@router.callback_query(Intake.describing, PickCb.filter((F.what == "desc") & (F.value == "done")))
+@router.callback_query(StateFilter(Intake.describing), PickCb.filter((F.what == "desc") & (F.value == "done")))
 async def description_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person):
     """Ask about anonymity, or go straight to the summary when the category hides the reporter."""
     data = await state.get_data()
@@ -120,7 +120,7 @@ async def description_done(query: CallbackQuery, state: FSMContext, session: Asy
                                  "links you to the report."), reply_markup=keyboards.anonymity())
 
 
-@router.callback_query(Intake.anonymity, PickCb.filter(F.what == "anon"))
+@router.callback_query(StateFilter(Intake.anonymity), PickCb.filter(F.what == "anon"))
 async def pick_anonymity(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
                          person: Person):
     """Remember the choice and show the summary."""
@@ -133,12 +133,13 @@ async def show_summary(message: MaybeInaccessibleMessage, state: FSMContext, ses
                        person: Person) -> None:
     data = await state.get_data()
     category = await session.get(Category, data["category"])
+    village = await session.get(Village, person.village_id) if person.village_id else None
     parts = [Part.from_dict(p) for p in data["parts"]]
     words = " ".join(p.text for p in parts if p.kind is MessageKind.text and p.text)
     files = sum(1 for p in parts if p.kind is not MessageKind.text)
     lines = [_("<b>Please check your report</b>"),
              _("Category: {category}").format(category=esc(category.name(person.language))),
-             _("Village: {village}").format(village=esc(person.village.name) if person.village else "—"),
+             _("Village: {village}").format(village=esc(village.name) if village else "—"),
              _("Description: {text}").format(text=esc(short(words, 800)) or "—")]
     if files:
         lines.append(_("Attachments: {count}").format(count=files))
@@ -155,15 +156,16 @@ async def show_summary(message: MaybeInaccessibleMessage, state: FSMContext, ses
     await message.answer("\n".join(lines), reply_markup=keyboards.confirm())
 
 
-@router.callback_query(Intake.confirm, PickCb.filter((F.what == "intake") & (F.value == "submit")))
+@router.callback_query(StateFilter(Intake.confirm), PickCb.filter((F.what == "intake") & (F.value == "submit")))
 async def submit(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person,
                  config: ServiceConfig, now):
     """File the case and tell the villager its number, who handles it and by when."""
     data = await state.get_data()
+    # Cleared with the filing, in its transaction; if filing fails, the draft stays.
+    await state.clear()
     case = await submit_case(session, config, reporter=person, category_code=data["category"],
                              parts=[Part.from_dict(p) for p in data["parts"]],
                              anonymous=bool(data.get("anonymous")), now=now, draft_key=data.get("draft"))
-    await state.clear()
     await query.answer(_("Submitted"))
     await set_buttons(query)
     receipt = await where(query).answer(

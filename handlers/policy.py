@@ -10,6 +10,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import MenuButton
 from bot import keyboards
 from bot.keyboards import PickCb, PolicyCb
 from bot.markdown import pages
@@ -27,7 +28,7 @@ router = Router(name="policy")
 
 
 @router.message(Command("policy"))
-@router.message(F.text == __("📖 Policies"))
+@router.message(MenuButton(__("📖 Policies")))
 async def show_topics(message: Message, session: AsyncSession):
     """List the explainers' topics as buttons."""
     topics = await policies.topics(session)

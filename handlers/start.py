@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import MenuButton
 from bot import keyboards
 from bot.keyboards import PickCb, parse_id
 from bot.screens import edit, where
@@ -108,7 +109,7 @@ async def greet(message: MaybeInaccessibleMessage, person: Person) -> None:
 
 
 @router.message(Command("help"))
-@router.message(F.text == __("❓ Help"))
+@router.message(MenuButton(__("❓ Help")))
 async def show_help(message: Message, person: Person):
     """Explain in a few lines what the bot does."""
     if person.role == Role.villager:

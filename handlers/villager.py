@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import MenuButton
 from bot import keyboards
 from bot.cards import case_line
 from bot.keyboards import CaseCb
@@ -29,7 +30,7 @@ class Verdict(StatesGroup):
 
 
 @router.message(Command("mycases"))
-@router.message(F.text == __("📋 My cases"))
+@router.message(MenuButton(__("📋 My cases")))
 async def my_cases(message: Message, session: AsyncSession, person: Person, config: ServiceConfig):
     """List the villager's cases with their status."""
     cases = list(await views.cases_of_reporter(session, person))
@@ -61,7 +62,7 @@ async def rate(query: CallbackQuery, callback_data: CaseCb, session: AsyncSessio
             number=case.number))
 
 
-@router.message(Verdict.words)
+@router.message(StateFilter(Verdict.words))
 async def words_after_verdict(message: Message, session: AsyncSession, person: Person, state: FSMContext, now):
     """Pass the villager's words on to the owner of the reopened case."""
     part = part_of(message)

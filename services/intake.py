@@ -104,7 +104,7 @@ async def submit_case(
     if reporter.role != Role.villager or reporter.village_id is None:
         raise InvalidInput("no_village")
     if draft_key is not None:
-        filed = await q.case_by_intake_key(session, draft_key)
+        filed = await q.case_filed_from(session, draft_key)
         if filed is not None and filed.reporter_id == reporter.id:
             return filed
     category = await session.get(Category, category_code)
@@ -118,32 +118,30 @@ async def submit_case(
     village = await session.get(Village, reporter.village_id)
     route = await route_case(session, village, category)
 
+    # Submitted and assigned at once: written as one row, with both events.
     case = Case(
         number=await next_case_number(session, now, config.tz),
         intake_key=draft_key,
         kind=category.kind,
-        category_code=category.code,
-        village_id=village.id,
-        reporter_id=reporter.id,
+        category=category,
+        village=village,
+        reporter=reporter,
         anonymous=anonymous or category.confidential,
         confidential=category.confidential,
-        status=Status.submitted,
+        status=next_status(Status.submitted, Action.assign),
+        owner=route.owner,
+        level=route.level,
         summary=summarize(parts),
         created_at=now,
     )
+    set_deadlines(case, category, route.level, config.deadlines, now, escalated=False)
     session.add(case)
     await session.flush()
-    await events.record(session, case, EventKind.submitted, now, actor=reporter, anonymous=case.anonymous,
-                        parts=len(parts))
+    events.append(session, case, EventKind.submitted, now, actor=reporter, anonymous=case.anonymous,
+                  parts=len(parts))
     session.add_all(part.message(case.id, reporter.id, now) for part in parts)
-
-    case.status = next_status(case.status, Action.assign)
-    case.owner_id = route.owner.id
-    case.level = route.level
-    set_deadlines(case, category, route.level, config.deadlines, now, escalated=False)
-    event = await events.record(session, case, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)
-    enqueue(session, to=route.owner, notice="case_card", key=f"card:{event.id}", now=now, case_id=case.id,
+    events.append(session, case, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)
+    enqueue(session, to=route.owner, notice="case_card", key=f"card:new:{case.id}", now=now, case_id=case.id,
             reason="new")
     await session.commit()
-    await session.refresh(case)
     return case
