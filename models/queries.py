@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.cases import Case, CaseEvent, CaseHelper, CaseMessage
@@ -89,6 +89,32 @@ _CASE_OF_LINK = select(MessageLink.case_id).where(MessageLink.chat == bindparam(
 async def case_id_by_link(session: AsyncSession, chat: str, message_id: int) -> int | None:
     """Return the id of the case a message in a chat belongs to (cheap: no case is loaded)."""
     return await session.scalar(_CASE_OF_LINK, {"chat": chat, "message_id": message_id})
+
+
+_CASE_FOR_REPLY = (
+    select(Case.__table__.c.id, Case.__table__.c.number, Case.__table__.c.status, Case.__table__.c.owner_id,
+           Case.__table__.c.reporter_id, Case.__table__.c.confidential, Case.__table__.c.first_response_at,
+           Village.__table__.c.township_id, CaseHelper.__table__.c.person_id.label("helper_id"))
+    .join(Village.__table__, Village.__table__.c.id == Case.__table__.c.village_id)
+    .outerjoin(CaseHelper.__table__, CaseHelper.__table__.c.case_id == Case.__table__.c.id)
+    .where(Case.__table__.c.id == bindparam("case_id"))
+)
+
+
+async def case_for_reply(session: AsyncSession, case_id: int) -> tuple[Row | None, set[int]]:
+    """Return what a reply needs of a case (no case object is loaded) and the ids of its helpers."""
+    rows = (await session.execute(_CASE_FOR_REPLY, {"case_id": case_id})).all()
+    if not rows:
+        return None, set()
+    return rows[0], {r.helper_id for r in rows if r.helper_id is not None}
+
+
+_INSERT_MESSAGE = insert(CaseMessage.__table__).returning(CaseMessage.__table__.c.id)
+
+
+async def insert_message(session: AsyncSession, values: dict) -> int:
+    """Insert one case message and return its id."""
+    return (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
 
 
 async def helper_ids(session: AsyncSession, case_id: int) -> set[int]:

@@ -47,10 +47,12 @@ class Part:
         )
 
     def message(self, case_id: int, author_id: int, now: datetime) -> CaseMessage:
-        return CaseMessage(
-            case_id=case_id, author_id=author_id, at=now, kind=self.kind, text=self.text,
-            file_id=self.file_id, latitude=self.latitude, longitude=self.longitude,
-        )
+        return CaseMessage(**self.values(case_id, author_id, now))
+
+    def values(self, case_id: int, author_id: int, now: datetime) -> dict:
+        """Return the values of the case message this part makes."""
+        return {"case_id": case_id, "author_id": author_id, "at": now, "kind": str(self.kind), "text": self.text,
+                "file_id": self.file_id, "latitude": self.latitude, "longitude": self.longitude}
 
 
 def check_part(part: Part) -> Part:
