@@ -1,8 +1,10 @@
 """Append case events; the only writer of the case_events table."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Case, CaseEvent, Person
@@ -39,3 +41,15 @@ def append(
     )
     session.add(event)
     return event
+
+
+async def record_many(session: AsyncSession, changes: Sequence[tuple[int, EventKind, dict]],
+                      now: datetime) -> list[int]:
+    """Append one event per (case id, kind, data) with no actor, in one statement; return their ids in order."""
+    if not changes:
+        return []
+    rows = [{"case_id": case_id, "at": now, "actor_id": None, "kind": kind, "note": None, "data": data}
+            for case_id, kind, data in changes]
+    table = CaseEvent.__table__
+    result = await session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
