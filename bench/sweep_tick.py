@@ -428,6 +428,7 @@ class Result:
     load_s: float
     ticks: list[float]
     cpus: list[float]
+    server_cpus: list[float]
     idles: list[float]
     tick_statements: int
     tick_db_s: float
@@ -527,6 +528,21 @@ async def verify_tick(sessionmaker, lay: Layout, handled: int) -> None:
     assert got == expected, f"after the tick {got}, expected {expected}"
 
 
+async def server_cpu(sessionmaker) -> dict[int, int]:
+    """CPU time so far (ns) of each PostgreSQL backend serving this database, when it runs on this machine."""
+    async with sessionmaker() as s:
+        if s.bind.dialect.name != "postgresql":
+            return {}
+        pids = (await s.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))).all()
+    spent = {}
+    for pid in pids:
+        try:
+            spent[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return spent
+
+
 # ---------------------------------------------------------------------------------------------
 # Profiling
 
@@ -536,7 +552,7 @@ AREAS = (
     ("sqlalchemy/engine/", "SQLAlchemy engine (execution context, result rows)"),
     ("sqlalchemy/", "SQLAlchemy other (async adaption, dialects, pool)"),
     ("asyncpg/", "asyncpg (Python part)"),
-    ("aiosqlite/", "aiosqlite (Python part)"),
+    ("models/sqlite_inline", "SQLite driver (sqlite3 in place: the statements run inside it)"),
     ("asyncio/", "asyncio event loop"),
     (f"{ROOT}/services/", "services/ (the sweep's own decisions)"),
     (f"{ROOT}/models/", "models/ (types, query helpers)"),
@@ -547,9 +563,11 @@ def area(key: tuple) -> str:
     path, _, name = key
     if path == "~":
         if "poll" in name or "select" in name:
-            return "waiting for I/O (database; SQLite runs in aiosqlite's thread)"
+            return "waiting for I/O (the PostgreSQL server)"
         if "asyncpg" in name:
             return "asyncpg (compiled protocol)"
+        if "sqlite3" in name:
+            return "SQLite itself (sqlite3 calls)"
         return "C built-ins (json, datetime, dict, ...)"
     if ":" in path and "/" not in path.split(":")[0]:  # reference modules: "<ref>:services/..."
         return "services/ (the sweep's own decisions)"
@@ -641,6 +659,7 @@ async def measure(tables: list[Table], impls: list[tuple[str, Tick]], repeat: in
         runs = [(k, j) for k in range(len(tables)) for j in range(len(impls))]
         ticks = {run: [] for run in runs}
         cpus = {run: [] for run in runs}
+        server_cpus = {run: [] for run in runs}
         idles = {run: [] for run in runs}
         counts, db_seconds, same_sql = {}, {}, {}
         for r in range(repeat):
@@ -648,12 +667,16 @@ async def measure(tables: list[Table], impls: list[tuple[str, Tick]], repeat: in
                 t, sm, st, ctx = tables[k], sms[k], stats[k], ctxs[k]
                 name, tick = impls[j]
                 await reset_due(sm, resets[k])
+                server = await server_cpu(sm)
                 st.reset()
                 t0, c0 = time.perf_counter(), time.process_time()
                 handled = await tick(ctx)
                 ticks[k, j].append(time.perf_counter() - t0)
                 cpus[k, j].append(time.process_time() - c0)
                 counts[k, j], db_seconds[k, j], kinds = st.count, st.db_seconds, st.summary()
+                if server:
+                    server_cpus[k, j].append(sum(ns - server.get(pid, 0) for pid, ns in
+                                                 (await server_cpu(sm)).items()) / 1e9)
                 if j == 0:
                     same_sql[k, j] = same_sql.get((k, j), True) and bool(st.selects) and \
                         st.selects[0][0] == explained[k][2][0]
@@ -662,7 +685,8 @@ async def measure(tables: list[Table], impls: list[tuple[str, Tick]], repeat: in
                 idle = await tick(ctx)
                 idles[k, j].append(time.perf_counter() - t0)
                 assert idle == 0, f"an idle tick handled {idle} cases"
-                log(f"{t.backend} {t.lay.total:>9,} {name} round {r + 1}: tick {ticks[k, j][-1]:.3f}s (CPU {cpus[k, j][-1]:.3f}s, "
+                log(f"{t.backend} {t.lay.total:>9,} {name} round {r + 1}: tick {ticks[k, j][-1]:.3f}s (CPU {cpus[k, j][-1]:.3f}s"
+                    f"{f' + server {server_cpus[k, j][-1]:.3f}s' if server_cpus[k, j] else ''}, "
                     f"{counts[k, j]} statements, {db_seconds[k, j]:.3f}s waiting on them), "
                     f"idle tick {idles[k, j][-1] * 1000:.1f} ms")
                 if verbose:
@@ -682,7 +706,7 @@ async def measure(tables: list[Table], impls: list[tuple[str, Tick]], repeat: in
     finally:
         for e in engines:
             await e.dispose()
-    return [Result(t.backend, impls[j][0], t.lay.total, t.lay.open, t.lay.due, t.load_s, ticks[k, j], cpus[k, j], idles[k, j],
+    return [Result(t.backend, impls[j][0], t.lay.total, t.lay.open, t.lay.due, t.load_s, ticks[k, j], cpus[k, j], server_cpus[k, j], idles[k, j],
                    counts[k, j], db_seconds[k, j], explained[k][0], explained[k][1],
                    [p.strip() for p in explained[k][1] if INDEX in p], same_sql.get((k, j)))
             for k, j in runs for t in [tables[k]]]
@@ -715,7 +739,7 @@ def plan_summary(plan: list[str]) -> list[str]:
 
 def report(results: list[Result], show_plans: bool) -> None:
     head = (f"{'backend':<9}{'sweep':<11}{'total':>11}{'open':>9}{'due':>7}{'load s':>8}{'tick s':>9}{'min s':>7}"
-            f"{'cpu s':>7}{'idle ms':>9}{'stmts':>7}{'db s':>7}{'select ms':>11}{'tick/small':>12}{'idle/small':>12}")
+            f"{'cpu s':>7}{'db cpu':>8}{'idle ms':>9}{'stmts':>7}{'db s':>7}{'select ms':>11}{'tick/small':>12}{'idle/small':>12}")
     print()
     print(head)
     print("-" * len(head))
@@ -725,14 +749,16 @@ def report(results: list[Result], show_plans: bool) -> None:
         base = small.setdefault((r.backend, r.impl), r)
         ratio = "" if base is r else f"{tick / statistics.median(base.ticks):.2f}x"
         iratio = "" if base is r else f"{idle / statistics.median(base.idles):.2f}x"
+        server = f"{statistics.median(r.server_cpus):.3f}" if r.server_cpus else "-"
         print(f"{r.backend:<9}{r.impl:<11}{r.total:>11,}{r.open:>9,}{r.due:>7,}{r.load_s:>8.1f}{tick:>9.3f}"
-              f"{min(r.ticks):>7.3f}{statistics.median(r.cpus):>7.3f}{idle * 1000:>9.1f}{r.tick_statements:>7}"
+              f"{min(r.ticks):>7.3f}{statistics.median(r.cpus):>7.3f}{server:>8}{idle * 1000:>9.1f}{r.tick_statements:>7}"
               f"{r.tick_db_s:>7.2f}"
               f"{r.select_ms:>11.1f}{ratio:>12}{iratio:>12}")
     print()
     print("tick s / idle ms: median of the repeats; min s: the fastest tick; cpu s: median CPU time of this process")
-    print("over the tick (SQLite's own work included: it runs in aiosqlite's thread); stmts, db s: statements sent in")
-    print("the last tick and the time spent waiting on them; select ms: the bare due selection (first batch) alone.")
+    print("over the tick (SQLite's work included: it runs in this process); db cpu: median CPU time of the PostgreSQL")
+    print("backends of the database over the tick (/proc, local server only); stmts, db s: statements sent in the")
+    print("last tick and the time spent waiting on them; select ms: the bare due selection (first batch) alone.")
     for r in results:
         if r.same_sql is None:
             continue
