@@ -90,7 +90,7 @@ class Plan:
     event_data: dict = field(default_factory=dict)
     # Route the case one level up: the directory decides who takes it (services.handling.escalate).
     escalate: bool = False
-    # Overdue past escalation with no level above: it stays where it is, listed for supervision.
+    # Due to escalate with no level above (county, confidential): it stays where it is, not checked again.
     stuck_at_top: bool = False
 
 
