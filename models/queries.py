@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.cases import Case, CaseEvent, CaseHelper, CaseMessage
@@ -147,3 +148,36 @@ async def description_of(session: AsyncSession, case: Case) -> list[CaseMessage]
     count = (submitted.data or {}).get("parts") if submitted else None
     own = [m for m in await messages_of(session, case.id) if m.author_id == case.reporter_id]
     return own[:count] if count is not None else own
+
+
+def due_cases_query(now: datetime, limit: int, columns: Sequence[str]) -> Select:
+    """Select the named case columns, the township and the settle time of the first `limit` cases due by `now`.
+
+    On PostgreSQL the rows are locked and locked ones skipped, so concurrent sweeps share the work;
+    SQLite has one writer and renders no lock clause.
+    """
+    return (
+        select(*(getattr(Case, name) for name in columns), Village.township_id, Category.resolve_s)
+        .join(Village, Village.id == Case.village_id)
+        .join(Category, Category.code == Case.category_code)
+        .where(Case.next_check_at <= now)
+        .order_by(Case.next_check_at, Case.id)
+        .limit(limit)
+        .with_for_update(of=Case, skip_locked=True)
+    )
+
+
+async def due_cases(session: AsyncSession, now: datetime, limit: int, columns: Sequence[str]) -> Sequence[Row]:
+    return (await session.execute(due_cases_query(now, limit, columns))).all()
+
+
+async def update_cases(session: AsyncSession, changes: Sequence[dict]) -> None:
+    """Write each dict's columns to the case of its "id": one executemany per set of columns, no ORM."""
+    table = Case.__table__
+    by_columns: dict[tuple[str, ...], list[dict]] = {}
+    for change in changes:
+        columns = tuple(sorted(name for name in change if name != "id"))
+        by_columns.setdefault(columns, []).append({"case_id": change["id"]} | {name: change[name] for name in columns})
+    for columns, rows in by_columns.items():
+        statement = update(table).where(table.c.id == bindparam("case_id"))
+        await session.execute(statement.values({name: bindparam(name) for name in columns}), rows)

@@ -50,6 +50,14 @@ def event_row(case_id: int, kind: EventKind, now: datetime, actor: Person | None
 
 
 async def append_rows(session: AsyncSession, rows: list[dict]) -> None:
-    """Append events made by `event_row` in one statement (no ORM objects: the relay's hot path)."""
+    """Append events made by `event_row` in one statement (no ORM objects: the hot paths)."""
     if rows:
         await session.execute(_INSERT, rows)
+
+
+async def append_rows_with_ids(session: AsyncSession, rows: list[dict]) -> list[int]:
+    """Append events made by `event_row` in one statement and return their ids, in the rows' order."""
+    if not rows:
+        return []
+    result = await session.execute(_INSERT.returning(_INSERT.table.c.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())

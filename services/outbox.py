@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OutboxMessage, Person
@@ -36,9 +36,10 @@ def outbox_row(person_id: int, notice: str, key: str, now: datetime, case_id: in
 
 
 async def enqueue_rows(session: AsyncSession, rows: list[dict]) -> None:
-    """Add outbox rows made by `outbox_row` in one statement (no ORM objects: the relay's hot path)."""
+    """Add outbox rows made by `outbox_row` in one statement; a key already queued is skipped (sent once)."""
     if rows:
-        await session.execute(_INSERT, rows)
+        await session.execute(_INSERTS[session.bind.dialect.name], rows)
 
 
-_INSERT = insert(OutboxMessage.__table__)
+_INSERTS = {name: insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+            for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
