@@ -118,6 +118,12 @@ async def insert_message(session: AsyncSession, values: dict) -> int:
     return (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
 
 
+async def insert_messages(session: AsyncSession, rows: list[dict]) -> None:
+    """Insert case messages in one statement."""
+    if rows:
+        await session.execute(insert(CaseMessage.__table__), rows)
+
+
 async def helper_ids(session: AsyncSession, case_id: int) -> set[int]:
     return set((await session.scalars(select(CaseHelper.person_id).where(CaseHelper.case_id == case_id))).all())
 
