@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 import time
 from collections import Counter
@@ -25,6 +24,7 @@ from bot.sandbox_run import SANDBOX_TOKEN, register_people
 from sandbox.balancer import Balancer
 from sandbox.drive import report
 from sandbox.server import serve
+from tests.e2e.conftest import BotProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -58,7 +58,7 @@ async def redis_url():
     return url
 
 
-class WebhookBot:
+class WebhookBot(BotProcess):
     """`python -m bot run` in webhook mode, listening on its own port behind the balancer."""
 
     def __init__(self, name: str, port: int, env: dict[str, str], log: Path):
@@ -85,16 +85,6 @@ class WebhookBot:
 
     def leads(self) -> bool:
         return "now runs the scheduled jobs" in self.log.read_text(errors="replace")
-
-    async def stop(self, kill: bool = False) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout=20)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
 
 
 def free_port() -> int:
