@@ -57,24 +57,12 @@ class ExcelClock:
 
 
 class Sheet:
-    """One worksheet: a bold header row, frozen, then rows strictly in order.
+    """One worksheet under its frozen header row; rows go strictly in order."""
 
-    column_formats hold for every cell of their columns (which then hold numbers or nothing), so
-    a batch of rows is one call into Rust; cell_formats hold only for the numbers of their
-    columns, written cell by cell, so a dash for "no data" stays plain text.
-    """
-
-    def __init__(self, book: Book, title: str, columns, column_formats: dict[int, str],
-                 cell_formats: dict[int, str]):
-        self._sheet = book._book.add_worksheet(title, constant_memory=True)
-        self._width = len(columns)
-        self._cell_formats = {col: book._format(code) for col, code in cell_formats.items()}
-        for col, (_title, width) in enumerate(columns):
-            self._sheet.set_column_width(col, width)
-        for col, code in column_formats.items():
-            self._sheet.set_column_format(col, book._format(code))
-        self._sheet.freeze_panes(1, 0)
-        self._sheet.write_row(0, 0, [title for title, _width in columns], book._header)
+    def __init__(self, worksheet, width: int, cell_formats: dict):
+        self._sheet = worksheet
+        self._width = width
+        self._cell_formats = cell_formats
         self.rows = 0
 
     def extend(self, rows: list[list]) -> None:
@@ -104,15 +92,24 @@ class Book:
         self._header = self._book.add_format().set_bold().set_background_color(HEADER_FILL).set_align("center")
         self._number_formats: dict[str, object] = {}
 
-    def _format(self, code: str):
-        if code not in self._number_formats:
-            self._number_formats[code] = self._book.add_format().set_num_format(code)
-        return self._number_formats[code]
-
     def sheet(self, title: str, columns, *, column_formats: dict[int, str] | None = None,
               cell_formats: dict[int, str] | None = None) -> Sheet:
-        """Add a sheet of these (header, width) columns; number formats by column index."""
-        return Sheet(self, title, columns, column_formats or {}, cell_formats or {})
+        """Add a sheet of (header, width) columns with a bold, filled, frozen header row.
+
+        column_formats (number formats by column index) hold for every cell of their columns,
+        which must then hold numbers or nothing, and let a batch of rows be one call into Rust;
+        cell_formats hold only for the numbers of their columns, so a dash for "no data" stays
+        plain text.
+        """
+        worksheet = self._book.add_worksheet(title, constant_memory=True)
+        for col, (_title, width) in enumerate(columns):
+            worksheet.set_column_width(col, width)
+        for col, code in (column_formats or {}).items():
+            worksheet.set_column_format(col, self._format(code))
+        worksheet.freeze_panes(1, 0)
+        worksheet.write_row(0, 0, [header for header, _width in columns], self._header)
+        cells = {col: self._format(code) for col, code in (cell_formats or {}).items()}
+        return Sheet(worksheet, len(columns), cells)
 
     def save(self, target: str | BinaryIO) -> None:
         """Write the workbook to a path or a binary file (Rust zips it without holding the GIL)."""
@@ -120,3 +117,8 @@ class Book:
             self._book.close(target)
         else:
             target.write(self._book.save_to_buffer())
+
+    def _format(self, code: str):
+        if code not in self._number_formats:
+            self._number_formats[code] = self._book.add_format().set_num_format(code)
+        return self._number_formats[code]
