@@ -103,15 +103,28 @@ def _append_rows(sheet: Sheet, rows, clock: ExcelClock, now: datetime) -> None:
     ])
 
 
+async def _batches(session: AsyncSession, query):
+    """Yield the rows in batches as the database hands them over, Core rows rather than ORM ones."""
+    connection = await session.connection()
+    if connection.dialect.supports_server_side_cursors:
+        result = await connection.stream(query, execution_options={"yield_per": BATCH})
+        async for rows in result.partitions():
+            yield rows
+    else:
+        # SQLite runs in place (models/sqlite_inline.py) and has no server-side cursors; its own
+        # cursor steps through the rows only as they are fetched.
+        result = await connection.execute(query)
+        for rows in result.partitions(BATCH):
+            yield rows
+
+
 async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: Scope, period: Period | None,
                        now: datetime, tz: ZoneInfo) -> int:
     """Write the ledger workbook (台账 and 汇总 sheets) to a path or binary file; return the case count."""
     book = Book()
     sheet = book.sheet("台账", COLUMNS, column_formats=dict.fromkeys(DATE_COLUMNS, DATE_FORMAT))
     clock, now_utc = ExcelClock(tz), now.astimezone(timezone.utc).replace(tzinfo=None)
-    connection = await session.connection()
-    result = await connection.stream(ledger_query(scope, period), execution_options={"yield_per": BATCH})
-    async for rows in result.partitions():
+    async for rows in _batches(session, ledger_query(scope, period)):
         # Making cells is most of the Python work: a worker thread does it and the write, so a bot
         # serving updates on this event loop keeps answering meanwhile.
         await asyncio.to_thread(_append_rows, sheet, rows, clock, now_utc)
