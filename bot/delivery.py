@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import math
 import time
 from bisect import insort
 from collections.abc import Callable
@@ -34,6 +35,11 @@ AHEAD = 0.5
 # Outcomes are written at once when the last write is this long past, else gathered until it is: one
 # transaction for each outcome when sending slowly, for many when sending fast.
 FLUSH_GAP = 0.05
+
+
+def concurrency_for(rate: float) -> int:
+    """Return how many requests to keep in flight by default: enough for the rate at a quarter-second round trip."""
+    return min(256, max(8, math.ceil(rate / 4)))
 
 
 def by_claim_order(row: Claimed) -> tuple[int, int]:
@@ -97,9 +103,10 @@ class OutboxSender:
 
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], renderer: Renderer,
                  clock: Callable[[], datetime], rate: float = 25.0, batch: int = 10,
-                 per_chat: timedelta = timedelta(seconds=1), concurrency: int = 16, limiter=None):
+                 per_chat: timedelta = timedelta(seconds=1), concurrency: int | None = None, limiter=None):
         self.bot, self.sessionmaker, self.renderer, self.clock = bot, sessionmaker, renderer, clock
         self.limiter = limiter or RateLimiter(rate)
+        concurrency = concurrency or concurrency_for(rate)
         # deliver_due() passes claim `batch` rows; run() keeps about AHEAD seconds of sending claimed.
         self.batch = batch
         self.ahead = max(batch, int(rate * AHEAD), concurrency)

@@ -132,6 +132,10 @@ class SharedRateLimiter:
         self._holds.add(task)
         task.add_done_callback(self._holds.discard)
 
+    async def pauses_shared(self) -> None:
+        """Return once Redis has every pause this sender took."""
+        await asyncio.gather(*self._holds)
+
     async def _share_hold(self, seconds: float) -> None:
         try:
             await self.hold(seconds)

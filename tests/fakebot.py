@@ -53,7 +53,9 @@ class FakeTelegram(BaseSession):
         call = Call(name, params, refusal=refusal_of(name, params, self))
         self.calls.append(call)
         if self.fail_next:
-            raise self.fail_next.pop(0)
+            failure = self.fail_next.pop(0)  # None: answer this call normally, fail a later one
+            if failure is not None:
+                raise failure
         if isinstance(method, AnswerCallbackQuery):
             self.answered.add(method.callback_query_id)
             return True
