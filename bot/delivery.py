@@ -119,6 +119,8 @@ class OutboxSender:
         self._sending: set[asyncio.Task] = set()
         self._rows: OutboxRows | None = None
         self._dirty = asyncio.Event()
+        self._urgent = asyncio.Event()
+        self._writing = asyncio.Lock()  # this sender's claims and writes take turns (SQLite has one writer)
         self._stopping = False
         self._dry = False
 
@@ -155,8 +157,9 @@ class OutboxSender:
     async def run(self, idle: float = 1.0) -> None:
         """Deliver until stopped: keep a little claimed ahead, sleep when nothing is due, wake when poked."""
         self._stopping = False
-        helpers = [asyncio.create_task(self._dispatch(until_empty=False), name="outbox-dispatch"),
-                   asyncio.create_task(self._flush_loop(), name="outbox-flush")]
+        dispatcher = asyncio.create_task(self._dispatch(until_empty=False), name="outbox-dispatch")
+        flusher = asyncio.create_task(self._flush_loop(), name="outbox-flush")
+        stopped = False
         try:
             while not self._stopping:
                 want = max(self.ahead - self.lanes.queued, self.batch)
@@ -173,25 +176,21 @@ class OutboxSender:
                 except TimeoutError:
                     pass
                 self.wakeup.clear()
+            stopped = True
         finally:
-            await self._shut_down(helpers)
+            await self._shut_down(dispatcher, flusher, let_calls_end=stopped)
 
     async def stop(self) -> None:
-        """Ask run() to finish what is in flight, hand back what is not, record everything and return."""
+        """Ask run() to let the calls in flight end, hand back the rows not started, record everything, return."""
         self._stopping = True
         self.wakeup.set()
         self.lanes.changed.set()
 
-    async def _shut_down(self, helpers: list[asyncio.Task]) -> None:
+    async def _shut_down(self, dispatcher: asyncio.Task, flusher: asyncio.Task, let_calls_end: bool) -> None:
         self._stopping = True
         self.lanes.changed.set()
-        dispatcher, flusher = helpers
-        try:
-            await asyncio.wait_for(asyncio.shield(dispatcher), timeout=5)
-            if self._sending:
-                await asyncio.wait(list(self._sending), timeout=10)
-        except (TimeoutError, asyncio.CancelledError):
-            pass
+        if let_calls_end:
+            await asyncio.wait([dispatcher, *self._sending], timeout=10)
         for task in [dispatcher, *self._sending]:
             task.cancel()  # a row cut off mid-call stays leased: it may have gone, so it waits for its lease
         for rows in list(self.lanes.rows.values()):
@@ -210,9 +209,10 @@ class OutboxSender:
         now = self.clock()
         async with self.sessionmaker() as session:
             statements = await self._statements(session)
-            rows = await statements.claim(session, now=now, lease=now + LEASE, limit=limit,
-                                          mine=self.lanes.people())
-            await session.commit()
+            async with self._writing:
+                rows = await statements.claim(session, now=now, lease=now + LEASE, limit=limit,
+                                              mine=self.lanes.people())
+                await session.commit()
             expires = time.monotonic() + (LEASE - LEASE_MARGIN).total_seconds()
             # The identity map holds objects weakly: keep what rendering loads (the broadcast, the case) so the
             # batch's next rows find it there instead of loading it again.
@@ -241,19 +241,21 @@ class OutboxSender:
         while True:
             await self._places.acquire()
             try:
-                while not self.lanes.free:
-                    if self._stopping or (until_empty and self.lanes.queued == 0):
-                        self._places.release()
-                        return
+                while not self.lanes.free and not self._stopping:
+                    if until_empty and self.lanes.queued == 0:
+                        break
                     self.lanes.changed.clear()
                     await self.lanes.changed.wait()
-                await self.limiter.wait()
-                row = self.lanes.take()
+                if self.lanes.free and not self._stopping:
+                    await self.limiter.wait()
+                row = None if self._stopping else self.lanes.take()
             except BaseException:
                 self._places.release()
                 raise
             if row is None:
                 self._places.release()
+                if self._stopping or (until_empty and self.lanes.queued == 0):
+                    return
                 continue
             if not self._dry and self.lanes.queued < self.ahead // 2:
                 self.wakeup.set()
@@ -277,6 +279,8 @@ class OutboxSender:
         for later in self.lanes.done(row, go_on):
             self.outcomes.released.append((later.id, later.lease))
         self._dirty.set()
+        if self.outcomes.links:
+            self._urgent.set()  # a reply to that message may come at once: its link must not wait
 
     async def _send(self, row: Claimed) -> bool:
         """Make the row's calls and note the outcome; return whether the chat's later rows may follow now."""
@@ -346,8 +350,13 @@ class OutboxSender:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
+            self._urgent.clear()
             await self._flush(raise_errors=False)
-            await asyncio.sleep(FLUSH_GAP)
+            # Gather outcomes for a while before the next write, unless a message link is waiting.
+            try:
+                await asyncio.wait_for(self._urgent.wait(), timeout=FLUSH_GAP)
+            except TimeoutError:
+                pass
 
     async def _flush(self, raise_errors: bool) -> None:
         """Write the gathered outcomes in one transaction; keep them for the next try if that fails."""
@@ -355,7 +364,7 @@ class OutboxSender:
         if not outcomes:
             return
         try:
-            async with self.sessionmaker() as session:
+            async with self._writing, self.sessionmaker() as session:
                 await (await self._statements(session)).record(session, outcomes, self.clock())
                 await session.commit()
         except Exception:
