@@ -425,7 +425,8 @@ def report(results: list[Result], args: argparse.Namespace) -> bool:
         return "lost" if value is None else f"{value * 1000:.0f}"
 
     print()
-    print(f"broadcasts through the sandbox ({args.sandbox}), OutboxSender concurrency {args.concurrency}, "
+    print(f"broadcasts through the sandbox ({args.sandbox}), OutboxSender concurrency "
+          f"{args.concurrency or 'from the rate (rate/4, 8..256)'}, "
           f"{args.seconds:g} s of sending per run (at most {args.max_recipients:,} villagers); "
           f"retry_after {args.retry_after}s")
     print()
@@ -481,7 +482,8 @@ def main() -> None:
                         "fault-free achieved rate, at most 150)")
     p.add_argument("--retry-after", type=int, default=1, help="retry_after of the injected 429s (default 1)")
     p.add_argument("--probes", type=int, default=3, help="cases filed during each broadcast (default 3)")
-    p.add_argument("--concurrency", type=int, default=16, help="requests in flight (SEND_CONCURRENCY)")
+    p.add_argument("--concurrency", type=int,
+                   help="requests in flight (SEND_CONCURRENCY; default: the bot's, from the rate)")
     p.add_argument("--sandbox", choices=["child", "inproc"], default="child",
                    help="the sandbox in a child process (default) or in this event loop")
     p.add_argument("--database-url", help="PostgreSQL database to use (its public schema is dropped); "
