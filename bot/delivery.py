@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.notices import Renderer
 from bot.outbox_rows import Claimed, OutboxRows, Outcomes
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, SharedRateLimiter
 from models.delivery import PRIORITY_BROADCAST
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class OutboxSender:
 
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], renderer: Renderer,
                  clock: Callable[[], datetime], rate: float = 25.0, batch: int = 10,
-                 per_chat: timedelta = timedelta(seconds=1), concurrency: int | None = None, limiter=None):
+                 per_chat: timedelta = timedelta(seconds=1), concurrency: int | None = None,
+                 limiter: RateLimiter | SharedRateLimiter | None = None):
         self.bot, self.sessionmaker, self.renderer, self.clock = bot, sessionmaker, renderer, clock
         self.limiter = limiter or RateLimiter(rate)
         concurrency = concurrency or concurrency_for(rate)
@@ -124,7 +125,7 @@ class OutboxSender:
         self._stopping = False
         self._dry = False
 
-    async def _statements(self, session: AsyncSession) -> OutboxRows:
+    def _statements(self, session: AsyncSession) -> OutboxRows:
         if self._rows is None:
             self._rows = OutboxRows(session.bind.dialect.name)
         return self._rows
@@ -138,7 +139,7 @@ class OutboxSender:
     async def release_claims(self) -> int:
         """Free rows claimed by a process that died; call at start when this is the only sender."""
         async with self.sessionmaker() as session:
-            released = await (await self._statements(session)).release_all(session)
+            released = await self._statements(session).release_all(session)
             await session.commit()
             return released
 
@@ -208,7 +209,7 @@ class OutboxSender:
     async def _claim(self, limit: int) -> int:
         now = self.clock()
         async with self.sessionmaker() as session:
-            statements = await self._statements(session)
+            statements = self._statements(session)
             async with self._writing:
                 rows = await statements.claim(session, now=now, lease=now + LEASE, limit=limit,
                                               mine=self.lanes.people())
@@ -365,7 +366,7 @@ class OutboxSender:
             return
         try:
             async with self._writing, self.sessionmaker() as session:
-                await (await self._statements(session)).record(session, outcomes, self.clock())
+                await self._statements(session).record(session, outcomes, self.clock())
                 await session.commit()
         except Exception:
             self.outcomes.merge(outcomes)
