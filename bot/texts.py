@@ -96,7 +96,8 @@ def event_name(kind: str) -> str:
         EventKind.first_contact: _("first contact"), EventKind.resolved: _("answered"),
         EventKind.rated: _("rated"), EventKind.reopened: _("reopened"), EventKind.closed: _("closed"),
         EventKind.escalated: _("escalated"), EventKind.transferred: _("transferred"),
-        EventKind.extended: _("deadline extended"),
+        EventKind.extended: _("deadline extended"), EventKind.supervised: _("listed for supervision"),
+        EventKind.revisited: _("taken up again"),
     }[EventKind(kind)]
 
 
@@ -104,7 +105,7 @@ def person_label(person: Person | None) -> str:
     """Name and role of a staff member, escaped."""
     if person is None:
         return "—"
-    return f"{esc(person.name)}（{role_name(person.role)}）"
+    return _("{name} ({role})").format(name=esc(person.name), role=role_name(person.role))
 
 
 def reporter_label(case: Case) -> str:

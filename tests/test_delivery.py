@@ -218,7 +218,7 @@ async def test_a_card_whose_photo_failed_resumes_with_the_photo_and_does_not_rep
         await set_village(s, zhang, "sq01")
         await submit_case(s, config, reporter=zhang, category_code="environment", anonymous=False, now=clock(),
                           parts=[Part(MessageKind.text, text="河水发黑"), Part(MessageKind.photo, file_id="photo-1")])
-    fake.fail_next += [None, TelegramServerError(method=ANY_METHOD, message="Bad Gateway")]
+    fake.fail_on["sendPhoto"] = TelegramServerError(method=ANY_METHOD, message="Bad Gateway")
 
     await sender.deliver_due()
     halfway = (await rows(sessionmaker))[0]
