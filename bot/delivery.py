@@ -120,7 +120,6 @@ class OutboxSender:
         self._sending: set[asyncio.Task] = set()
         self._rows: OutboxRows | None = None
         self._dirty = asyncio.Event()
-        self._urgent = asyncio.Event()
         self._writing = asyncio.Lock()  # this sender's claims and writes take turns (SQLite has one writer)
         self._stopping = False
         self._dry = False
@@ -280,8 +279,6 @@ class OutboxSender:
         for later in self.lanes.done(row, go_on):
             self.outcomes.released.append((later.id, later.lease))
         self._dirty.set()
-        if self.outcomes.links:
-            self._urgent.set()  # a reply to that message may come at once: its link must not wait
 
     async def _send(self, row: Claimed) -> bool:
         """Make the row's calls and note the outcome; return whether the chat's later rows may follow now."""
@@ -303,26 +300,43 @@ class OutboxSender:
             self.outcomes.released.append((row.id, row.lease))
             return False
         calls, first = row.calls, row.parts_sent
+        sent_written = False
         try:
             for index in range(first, len(calls)):
                 if index > first:
                     await self.limiter.wait()  # the first call went at the slot the dispatcher took
                 result = await self.bot(calls[index])
-                if isinstance(result, Message) and row.case_id:
-                    self.outcomes.links.append({"chat": str(result.chat.id), "message_id": result.message_id,
-                                           "case_id": row.case_id})
-                if index < len(calls) - 1:
+                last = index == len(calls) - 1
+                if not last:
                     # Record progress so a retry does not repeat the parts already delivered.
                     row.payload = {**row.payload, "_parts_sent": index + 1}
+                if isinstance(result, Message) and row.case_id:
+                    # A reply to this message may come at once and must find its case: write its link (and
+                    # the row's progress) now, before anything else runs, not with the next batch.
+                    recorded = Outcomes(links=[{"chat": str(result.chat.id), "message_id": result.message_id,
+                                                "case_id": row.case_id}])
+                    if last:
+                        recorded.sent.append(row.id)
+                    else:
+                        recorded.change(row, payload=row.payload)
+                    try:
+                        await self._write(recorded)
+                    except Exception:
+                        log.exception("could not record the link of outbox row %s now; recording it later", row.id)
+                        self.outcomes.merge(recorded)
+                    sent_written = last
+                    continue
+                if not last:
                     self.outcomes.change(row, payload=row.payload)
         except TelegramRetryAfter as exc:
             self.limiter.pause(exc.retry_after)
-            self.outcomes.change(row, not_before=self.clock() + timedelta(seconds=exc.retry_after), claimed_until=None,
-                            last_error="429")
+            self.outcomes.change(row, not_before=self.clock() + timedelta(seconds=exc.retry_after),
+                                 claimed_until=None, last_error="429")
             log.warning("Telegram asked to wait %ss", exc.retry_after)
             return False
         except TelegramForbiddenError as exc:
-            self.outcomes.change(row, failed_at=self.clock(), last_error=f"unreachable: {exc}"[:500], claimed_until=None)
+            self.outcomes.change(row, failed_at=self.clock(), last_error=f"unreachable: {exc}"[:500],
+                                 claimed_until=None)
             self.outcomes.unreachable.append(person.id)
             person.unreachable_at = self.clock()
             log.info("person %s blocked the bot; marked unreachable", person.id)
@@ -335,13 +349,14 @@ class OutboxSender:
             attempts = row.attempts + 1
             delay = min(2 ** attempts, MAX_BACKOFF)
             self.outcomes.change(row, attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:500],
-                            claimed_until=None, not_before=self.clock() + timedelta(seconds=delay))
+                                 claimed_until=None, not_before=self.clock() + timedelta(seconds=delay))
             if attempts >= MAX_ATTEMPTS:
                 self.outcomes.change(row, failed_at=self.clock())
             log.warning("outbox row %s failed (%s); retry in %ss", row.id, type(exc).__name__, delay)
             return False
         self.outcomes.changes.pop(row.id, None)  # its progress no longer matters
-        self.outcomes.sent.append(row.id)
+        if not sent_written:
+            self.outcomes.sent.append(row.id)
         self._note_sent(chat_id)
         return True
 
@@ -351,13 +366,8 @@ class OutboxSender:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
-            self._urgent.clear()
             await self._flush(raise_errors=False)
-            # Gather outcomes for a while before the next write, unless a message link is waiting.
-            try:
-                await asyncio.wait_for(self._urgent.wait(), timeout=FLUSH_GAP)
-            except TimeoutError:
-                pass
+            await asyncio.sleep(FLUSH_GAP)  # gather outcomes for a while before the next write
 
     async def _flush(self, raise_errors: bool) -> None:
         """Write the gathered outcomes in one transaction; keep them for the next try if that fails."""
@@ -365,9 +375,7 @@ class OutboxSender:
         if not outcomes:
             return
         try:
-            async with self._writing, self.sessionmaker() as session:
-                await self._statements(session).record(session, outcomes, self.clock())
-                await session.commit()
+            await self._write(outcomes)
         except Exception:
             self.outcomes.merge(outcomes)
             if raise_errors:
@@ -375,3 +383,8 @@ class OutboxSender:
             log.exception("could not record outbox outcomes; trying again shortly")
             self._dirty.set()
             await asyncio.sleep(1.0)
+
+    async def _write(self, outcomes: Outcomes) -> None:
+        async with self._writing, self.sessionmaker() as session:
+            await self._statements(session).record(session, outcomes, self.clock())
+            await session.commit()
