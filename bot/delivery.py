@@ -120,7 +120,6 @@ class OutboxSender:
         self._sending: set[asyncio.Task] = set()
         self._rows: OutboxRows | None = None
         self._dirty = asyncio.Event()
-        self._writing = asyncio.Lock()  # this sender's claims and writes take turns (SQLite has one writer)
         self._stopping = False
         self._dry = False
 
@@ -209,10 +208,9 @@ class OutboxSender:
         now = self.clock()
         async with self.sessionmaker() as session:
             statements = self._statements(session)
-            async with self._writing:
-                rows = await statements.claim(session, now=now, lease=now + LEASE, limit=limit,
-                                              mine=self.lanes.people())
-                await session.commit()
+            rows = await statements.claim(session, now=now, lease=now + LEASE, limit=limit,
+                                          mine=self.lanes.people())
+            await session.commit()
             expires = time.monotonic() + (LEASE - LEASE_MARGIN).total_seconds()
             # The identity map holds objects weakly: keep what rendering loads (the broadcast, the case) so the
             # batch's next rows find it there instead of loading it again.
@@ -278,6 +276,8 @@ class OutboxSender:
             self._places.release()
         for later in self.lanes.done(row, go_on):
             self.outcomes.released.append((later.id, later.lease))
+        if row.unwritten is not None:
+            await self._write_now(row.unwritten)
         self._dirty.set()
 
     async def _send(self, row: Claimed) -> bool:
@@ -311,20 +311,16 @@ class OutboxSender:
                     # Record progress so a retry does not repeat the parts already delivered.
                     row.payload = {**row.payload, "_parts_sent": index + 1}
                 if isinstance(result, Message) and row.case_id:
-                    # A reply to this message may come at once and must find its case: write its link (and
-                    # the row's progress) now, before anything else runs, not with the next batch.
+                    # A reply to this message may come at once and must find its case: its link (and the row's
+                    # progress) is written now, not with the next batch; the last part's once the chat is free.
                     recorded = Outcomes(links=[{"chat": str(result.chat.id), "message_id": result.message_id,
                                                 "case_id": row.case_id}])
                     if last:
                         recorded.sent.append(row.id)
+                        row.unwritten, sent_written = recorded, True
                     else:
                         recorded.change(row, payload=row.payload)
-                    try:
-                        await self._write(recorded)
-                    except Exception:
-                        log.exception("could not record the link of outbox row %s now; recording it later", row.id)
-                        self.outcomes.merge(recorded)
-                    sent_written = last
+                        await self._write_now(recorded)
                     continue
                 if not last:
                     self.outcomes.change(row, payload=row.payload)
@@ -385,6 +381,14 @@ class OutboxSender:
             await asyncio.sleep(1.0)
 
     async def _write(self, outcomes: Outcomes) -> None:
-        async with self._writing, self.sessionmaker() as session:
+        async with self.sessionmaker() as session:
             await self._statements(session).record(session, outcomes, self.clock())
             await session.commit()
+
+    async def _write_now(self, outcomes: Outcomes) -> None:
+        """Write one row's outcome in a transaction of its own; leave it to the next batch if that fails."""
+        try:
+            await self._write(outcomes)
+        except Exception:
+            log.exception("could not record an outbox outcome now; recording it with the next batch")
+            self.outcomes.merge(outcomes)

@@ -40,6 +40,7 @@ class Claimed:
     person: Recipient
     calls: list = field(default_factory=list)
     render_error: str | None = None
+    unwritten: Outcomes | None = None  # the last link and the sending, to write once the chat is free
     expires: float = 0.0  # monotonic moment after which the lease is too close to its end to send
 
     @property
