@@ -20,10 +20,11 @@ from aiogram.methods import (
 from aiogram.methods.base import Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.delivery import OutboxSender
+from bot.delivery import OutboxSender, concurrency_for
 from bot.i18n import make_i18n
 from bot.middlewares import DatabaseMiddleware, FailureMiddleware, IdentityMiddleware, PersonI18nMiddleware
 from bot.notices import Renderer
+from bot.ratelimit import RATE_KEY, RateLimiter, SharedRateLimiter
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from handlers import include_all
@@ -81,7 +82,9 @@ _RESPONSE_TYPES = [Response[method.__returning__] for method in (
 
 def make_bot(settings: Settings, token: str) -> Bot:
     """Return a Bot that talks to Telegram, or to BOT_API_BASE when set."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base))
+    # Connections for every request the outbox sender keeps in flight, and room for the handlers' answers.
+    connections = (settings.send_concurrency or concurrency_for(settings.broadcast_rate)) + 100
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections)
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -91,14 +94,18 @@ async def build_app(settings: Settings, token: str, clock: Clock = utc_now) -> A
     sessionmaker = make_sessionmaker(engine)
     config = settings.service_config()
     storage = isolation = None
+    bot = make_bot(settings, token)
+    limiter = RateLimiter(settings.broadcast_rate)
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
         storage = RedisStorage.from_url(settings.redis_url)
         # A process killed while it held a person's lock frees it after this long, not aiogram's 60 s.
         isolation = RedisEventIsolation(storage.redis, lock_kwargs={"timeout": 20})
-    bot = make_bot(settings, token)
-    sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=settings.broadcast_rate)
+        # Every sender of this bot, in any process, shares one send rate and every 429 pause.
+        limiter = SharedRateLimiter(storage.redis, settings.broadcast_rate, key=f"{RATE_KEY}:{bot.id}")
+    sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock,
+                          rate=settings.broadcast_rate, concurrency=settings.send_concurrency, limiter=limiter)
     dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
                           isolation=isolation, on_commit=sender.wakeup.set)
     dp["rank_weights"] = RankWeights.parse(settings.rank_weights)

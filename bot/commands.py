@@ -91,6 +91,10 @@ async def serve(app: App, role: str = "all") -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        # The sender lets its calls in flight end and records them; what it had not started goes back.
+        await app.sender.stop()
+        if background:
+            await asyncio.wait(background, timeout=15)
         for task in background:
             task.cancel()
         await leadership.close()

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Telegram allows about 30 messages a second overall (paid broadcasts up to 1000).
     broadcast_rate: float = Field(25.0, gt=0, le=1000)
+    # Requests the outbox sender keeps in flight; empty: enough for BROADCAST_RATE at a 250 ms round trip.
+    send_concurrency: int | None = Field(None, ge=1, le=1000)
     followup_window: str = "3d"
     resolve_village: str | None = None
     resolve_township: str = "15d"
@@ -93,6 +95,11 @@ class Settings(BaseSettings):
         """WEBHOOK_LISTEN as host and port."""
         host, _sep, port = self.webhook_listen.rpartition(":")
         return host.strip("[]"), int(port)
+
+    @field_validator("send_concurrency", mode="before")
+    @classmethod
+    def _blank_is_auto(cls, value):
+        return None if value == "" else value
 
     @field_validator("bot_token")
     @classmethod

@@ -24,6 +24,10 @@ class OutboxMessage(Base):
         Index("ix_outbox_pending", "priority", "id",
               sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
               postgresql_where=text("sent_at IS NULL AND failed_at IS NULL")),
+        # A chat's pending rows in claim order: the claim checks that no earlier one is put off or held elsewhere.
+        Index("ix_outbox_pending_person", "person_id", "priority", "id",
+              sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+              postgresql_where=text("sent_at IS NULL AND failed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

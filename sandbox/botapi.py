@@ -9,7 +9,9 @@ import re
 import time
 import types
 import typing
+from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -27,6 +29,14 @@ SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service
                  504: "Gateway Timeout"}
 
 
+@lru_cache(maxsize=1024)
+def field_leaves(method: str, name: str) -> frozenset | None:
+    """Return the plain types a method's field may hold, or None when the method has no such field."""
+    cls = method_classes().get(method)
+    field = cls.model_fields.get(name) if cls else None
+    return None if field is None else frozenset(_leaf_types(field.annotation))
+
+
 def _leaf_types(annotation: Any) -> set:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return set().union(*(_leaf_types(arg) for arg in typing.get_args(annotation)))
@@ -37,11 +47,9 @@ def coerce(method: str | None, name: str, value: Any) -> Any:
     """Turn a form field's string into what the method's field holds (form bodies carry only strings)."""
     if not isinstance(value, str):
         return value
-    cls = method_classes().get((method or "").lower())
-    field = cls.model_fields.get(name) if cls else None
-    if field is None:
+    leaves = field_leaves((method or "").lower(), name)
+    if leaves is None:
         return _json_or_text(value)
-    leaves = _leaf_types(field.annotation)
     if str in leaves:
         return int(value) if int in leaves and re.fullmatch(r"-?\d+", value) else value
     if bool in leaves:
@@ -76,7 +84,10 @@ async def read_params(request: Request, method: str | None) -> tuple[dict, dict]
             if not isinstance(decoded, dict):
                 raise ApiError(400, "Bad Request: parameters must be a JSON object")
             raw.update(decoded)
-    elif content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+    elif content_type.startswith("application/x-www-form-urlencoded"):
+        # What aiogram sends for calls without files; parse_qsl is far cheaper than the multipart parser.
+        raw.update(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    elif content_type.startswith("multipart/form-data"):
         form = await request.form()
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -105,8 +116,8 @@ def build_router(state: SandboxState) -> APIRouter:
     """Return the router that answers the Bot API for this state."""
     router = APIRouter()
 
-    @router.api_route("/bot{token}/{method}", methods=["GET", "POST"])
-    async def call(token: str, method: str, request: Request) -> Response:
+    async def call(request: Request) -> Response:
+        token, method = request.path_params["token"], request.path_params["method"]
         if not TOKEN.match(token):
             return error(ApiError(401, "Unauthorized"))
         name = canonical_method(method)
@@ -126,6 +137,9 @@ def build_router(state: SandboxState) -> APIRouter:
             return error(exc)
         entry["status"] = 200
         return JSONResponse({"ok": True, "result": result})
+
+    # A plain route, not FastAPI's: it reads the request itself, and skips dependency solving on every call.
+    router.add_route("/bot{token}/{method}", call, methods=["GET", "POST"])
 
     @router.get("/file/bot{token}/{path:path}")
     async def download(token: str, path: str) -> Response:

@@ -8,7 +8,7 @@ class ParseError(ValueError):
 
 def utf16_len(text: str) -> int:
     """Return the length of text in UTF-16 code units, the unit of Telegram's offsets and limits."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def byte_offset(text: str, index: int) -> int:

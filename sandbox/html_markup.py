@@ -17,6 +17,7 @@ _HTML_ENTITY_TYPES = {"b": "bold", "strong": "bold", "i": "italic", "em": "itali
                       "blockquote": "blockquote", "a": "text_link", "tg-emoji": "custom_emoji"}
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACE = " \t\r\n\f\v"
+_MARKUP = re.compile(r"[&<]")
 
 
 def _decode_entity(text: str, pos: int) -> tuple[str, int] | None:
@@ -62,8 +63,11 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
             i = decoded[1]
             continue
         if ch != "<":
-            acc.add(ch)
-            i += 1
+            # Plain text up to the next tag or character entity, in one piece.
+            found = _MARKUP.search(text, i)
+            end = found.start() if found else n
+            acc.add(text[i:end])
+            i = end
             continue
         begin = i
         i += 1

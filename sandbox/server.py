@@ -28,8 +28,9 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
     app = FastAPI(title="Telegram sandbox", docs_url="/sandbox/docs", openapi_url="/sandbox/openapi.json",
                   redoc_url=None)
     app.state.sandbox = state
-    app.include_router(build_control_router(state))
+    # The Bot API first: the bot's calls are most of the traffic, and routes are tried in order.
     app.include_router(build_router(state))
+    app.include_router(build_control_router(state))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:

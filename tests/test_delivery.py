@@ -207,3 +207,41 @@ async def test_a_villager_who_blocked_the_bot_and_writes_again_is_reachable_agai
     assert (await person(sessionmaker, "张大爷")).unreachable_at is None
     assert (update.sent_at, update.failed_at) == (clock(), None)
     assert any(case.number in text for text in sent_to(fake, 3001))
+
+
+async def test_a_card_whose_photo_failed_resumes_with_the_photo_and_does_not_repeat_the_card(sessionmaker, fake,
+                                                                                            sender, report,
+                                                                                            config, clock):
+    async with sessionmaker() as s:
+        zhang = await identify(s, channel="telegram", external_id="3001", name="张大爷", language_code="zh",
+                               now=clock())
+        await set_village(s, zhang, "sq01")
+        await submit_case(s, config, reporter=zhang, category_code="environment", anonymous=False, now=clock(),
+                          parts=[Part(MessageKind.text, text="河水发黑"), Part(MessageKind.photo, file_id="photo-1")])
+    fake.fail_on["sendPhoto"] = TelegramServerError(method=ANY_METHOD, message="Bad Gateway")
+
+    await sender.deliver_due()
+    halfway = (await rows(sessionmaker))[0]
+    clock.advance(seconds=2)
+    await sender.deliver_due()
+
+    methods = [c.method for c in fake.calls if c.params.get("chat_id") == WANG_CHAT]
+    assert (halfway.payload["_parts_sent"], halfway.sent_at, halfway.attempts) == (1, None, 1)
+    assert methods == ["sendMessage", "sendPhoto", "sendPhoto"]
+    assert (await rows(sessionmaker))[0].sent_at == clock()
+
+
+async def test_a_later_row_for_a_chat_waits_while_an_earlier_one_is_put_off(sessionmaker, fake, sender, report,
+                                                                           clock):
+    await report("第一件")
+    await report("第二件")
+    fake.fail_next.append(TelegramServerError(method=ANY_METHOD, message="Bad Gateway"))
+
+    await sender.deliver_due()
+    during_backoff = (len(fake.calls), sent_to(fake, WANG_CHAT))
+    await sender.deliver_due()
+    clock.advance(seconds=2)
+    await sender.deliver_due()
+
+    assert during_backoff == (1, [])
+    assert ["第一件" in t for t in sent_to(fake, WANG_CHAT)] == [True, False]
