@@ -15,6 +15,8 @@ from services.intake import Part, check_part
 from services.lifecycle import CLOSED_STATUSES, Action, next_status
 from services.outbox import enqueue
 from services.permissions import require_can, require_reporter
+from services.signoff import needs_signoff, request_signoff
+from services.signoff_rules import SignoffPolicy
 
 
 async def add_message(
@@ -50,14 +52,21 @@ async def add_message(
 
 
 async def rate_case(
-    session: AsyncSession, *, case_id: int, villager: Person, rating: Rating, now: datetime
+    session: AsyncSession, *, case_id: int, villager: Person, rating: Rating, now: datetime,
+    signoff: SignoffPolicy = SignoffPolicy(),
 ) -> Case:
-    """Record the villager's verdict: satisfied closes the case (销号), unsatisfied reopens it."""
+    """Record the villager's verdict: satisfied closes the case (销号) or puts it before a supervisor for
+    sign-off; unsatisfied reopens it."""
     case = require_reporter(villager, await q.case_by_id(session, case_id))
     action = Action.reopen if rating is Rating.unsatisfied else Action.close
-    case.status = next_status(case.status, action)
+    next_status(case.status, action)
     case.rating = rating
     await events.record(session, case, EventKind.rated, now, actor=villager, rating=rating)
+    if action is Action.close and await needs_signoff(session, case, signoff) and await request_signoff(
+            session, case, villager, now):
+        await session.commit()
+        return case
+    case.status = next_status(case.status, action)
     if action is Action.close:
         case.closed_at, case.close_reason = now, CloseReason.confirmed
         event = await events.record(session, case, EventKind.closed, now, actor=villager,

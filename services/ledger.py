@@ -44,7 +44,7 @@ KINDS = {"complaint": "诉求纠纷", "request": "办实事", "question": "政�
 # The bot's own words for the statuses, so the sheet and the chat agree.
 STATUSES = {
     Status.submitted: "已提交", Status.assigned: "待受理", Status.in_progress: "办理中",
-    Status.resolved: "已答复待评价", Status.closed: "已销号",
+    Status.resolved: "已答复待评价", Status.awaiting_signoff: "待督查销号", Status.closed: "已销号",
 }
 DISPOSITIONS = {
     "resolved": "解决到位", "explained": "解释到位", "assisted": "帮扶到位", "referred_to_law": "依法查处",
