@@ -121,7 +121,7 @@ def _append_rows(sheet, rows, now: datetime, tz: ZoneInfo) -> None:
 
 async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: Scope, period: Period | None,
                        now: datetime, tz: ZoneInfo) -> int:
-    """Write the ledger workbook (台账 and 汇总 sheets) to a path or binary file; return the case count."""
+    """Write the ledger workbook (台账, 汇总, then 走访, 风险研判, 调解) to a path or binary file; return the case count."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("台账")
     _header(sheet, COLUMNS)
@@ -134,6 +134,7 @@ async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: 
         count += len(rows)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     await _write_summary(session, book, scope, period, now)
+    await write_campaign_sheets(session, book, scope=scope, period=period, now=now, tz=tz)
     await asyncio.to_thread(book.save, target)
     log.info("ledger written: %d case(s)", count)
     return count
@@ -163,3 +164,7 @@ def _summary_row(sheet, name: str, metrics: Metrics) -> list:
             cell.number_format = PERCENT
         rates.append(cell)
     return [name, metrics.received, *rates, metrics.closed, metrics.rated, metrics.overdue]
+
+
+# Placed last: the campaign's sheets reuse this module's header and time cells.
+from services.ledger_campaign import write_campaign_sheets  # noqa: E402
