@@ -42,3 +42,15 @@ async def notices(session, notice: str | None = None) -> list[tuple[str, str, di
     names = {p.id: p.name for p in (await session.scalars(select(Person))).all()}
     return [(names[r.person_id], r.payload["notice"], r.payload) for r in rows
             if notice is None or r.payload["notice"] == notice]
+
+
+async def report_more(chat, user, category: str, *texts: str, anonymous: bool = False) -> None:
+    """Report again as a villager already registered in a village (tests.test_case_loop.report did it once)."""
+    await chat.say(user, "/new")
+    await chat.press(user, category)
+    for words in texts:
+        await chat.say(user, words)
+    await chat.press(user, "下一步")
+    if category != "干部作风":
+        await chat.press(user, "匿名" if anonymous else "显示我的名字")
+    await chat.press(user, "提交")
