@@ -76,9 +76,12 @@ async def open_case(query: CallbackQuery, callback_data: CaseCb, session: AsyncS
 @router.callback_query(CaseCb.filter(F.action == "tl"))
 async def show_timeline(query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, person: Person,
                         config: ServiceConfig):
-    """Show every event of the case."""
+    """Show every event of the case to staff; its reporter sees their own timeline, without the team's notes."""
     case, events = await views.timeline(session, callback_data.case_id, person)
     await query.answer()
+    if case.reporter_id == person.id:
+        await where(query).answer(villager_view(case, events, person.language, config.tz))
+        return
     await where(query).answer(staff_timeline(case, events, config.tz))
 
 

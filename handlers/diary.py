@@ -20,7 +20,7 @@ from bot.texts_campaign import household_kind_name, visit_name
 from handlers.intake import category_options
 from models import Category, Person
 from models import queries as q
-from models.enums import MessageKind, Role, VisitKind
+from models.enums import HOUSEHOLD_CHANNEL, MessageKind, Role, VisitKind
 from services import diary, households
 from services.config import ServiceConfig
 from services.suggest import CategorySuggester
@@ -236,12 +236,13 @@ async def file_for_household(query: CallbackQuery, session: AsyncSession, person
     case = await diary.open_case_for_visit(session, config, cadre=person, entry_id=entry_id,
                                            category_code=category_code, anonymous=anonymous, now=now)
     await query.answer(_("Submitted"))
-    await edit(query, _("✅ Case <b>{number}</b> filed for the household.\nHandled by: {owner}\nTo be settled by: "
-                        "{due}\nThe household has no account here: please tell them the answer in person.").format(
-        number=case.number, owner=person_label(case.owner), due=when(case.due_at, config.tz))
-        if case.reporter.channel != "telegram" else
-        _("✅ Case <b>{number}</b> filed for the household.\nHandled by: {owner}\nTo be settled by: {due}").format(
-            number=case.number, owner=person_label(case.owner), due=when(case.due_at, config.tz)))
+    values = {"number": case.number, "owner": person_label(case.owner), "due": when(case.due_at, config.tz)}
+    if case.reporter.channel == HOUSEHOLD_CHANNEL:
+        text = _("✅ Case <b>{number}</b> filed for the household.\nHandled by: {owner}\nTo be settled by: {due}\n"
+                 "The household has no account here: please tell them the answer in person.")
+    else:
+        text = _("✅ Case <b>{number}</b> filed for the household.\nHandled by: {owner}\nTo be settled by: {due}")
+    await edit(query, text.format(**values))
 
 
 @router.callback_query(DiaryCb.filter(F.action == "stop"))

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import DiaryEntry, Household, OutboxMessage, Person, Village
 from models.delivery import PRIORITY_REMINDER
-from models.enums import Role
 from services.outbox import enqueue
 
 BEHIND_SHOWN = 20

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Case, CaseEvent, Category, Person, Village
+from models import Case, CaseEvent, Person, Village
 from models import queries as q
 from models.enums import CloseReason, EventKind, Role, Status
 from services import events

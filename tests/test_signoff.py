@@ -9,7 +9,6 @@ from sqlalchemy import select
 from models import Case, Category
 from models.enums import CloseReason, EventKind, Rating, Status
 from models import queries as q
-from services.config import ServiceConfig
 from services.conversation import rate_case
 from services.errors import CaseNotFound, InvalidInput, InvalidTransition, NotAllowed
 from services.metrics import Scope, compute

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from models import Case
 from models.enums import EventKind, MessageKind
@@ -157,3 +156,13 @@ async def test_a_helper_adds_a_note_in_chat_that_the_villager_never_sees(chat):
     assert "已联系环保站取样" in chat.find(WANG, contains="的备注").text
     assert all("环保站" not in t for t in chat.texts(ZHANG))
     assert "备注" not in chat.last(ZHANG).text
+
+
+async def test_a_reporter_forging_the_timeline_button_never_sees_the_teams_notes(chat):
+    await report(chat, ZHANG, "环境污染", "河里有死鱼")
+    await chat.press(WANG, "备注")
+    await chat.say(WANG, "上游化工厂老板是村长亲戚")
+
+    await chat.press(ZHANG, "", message=chat.last(ZHANG), data="c:tl:1:")
+
+    assert "村长亲戚" not in chat.last(ZHANG).text and "河里有死鱼" in chat.last(ZHANG).text
