@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, keyboards_campaign
 from bot.filters import Magic
-from bot.keyboards import CaseCb, parse_days
+from bot.keyboards import CaseCb
 from bot.screens import edit, expect_text, where
 from bot.texts_campaign import next_step_name, outcome_name
 from models import Person
@@ -66,7 +66,7 @@ async def pick_day(query: CallbackQuery, callback_data: CaseCb, state: FSMContex
         await edit(query, _("Write the day, for example 11-28 or 2026-11-28."),
                    reply_markup=keyboards.cancel_step(callback_data.case_id))
         return
-    days = parse_days(callback_data.arg, DAYS_BACK) if callback_data.arg != "0" else 0
+    days = {str(n): n for n in DAYS_BACK}.get(callback_data.arg)
     if days is None:
         await where(query).answer(_("This button is no longer valid."))
         return
