@@ -7,7 +7,7 @@ from services.digest import queue_daily_digests
 from services.pairing import queue_pair_reminders
 from services.reminders import sweep_due
 
-BATCH = 200
+BATCH = 500
 
 
 async def sweep_deadlines(ctx: JobContext) -> int:

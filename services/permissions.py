@@ -17,7 +17,7 @@ SUPERVISOR_ACTIONS = frozenset({Action.sign_off, Action.send_back})
 
 def in_area(person: Person, case: Case) -> bool:
     """Tell whether the case lies in the person's township (or they work for the whole county)."""
-    return person.township_id is None or person.township_id == case.village.township_id
+    return person.township_id is None or person.township_id == case.township_id
 
 
 def can_see(person: Person, case: Case, helpers: set[int] = frozenset()) -> bool:
