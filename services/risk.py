@@ -33,6 +33,7 @@ DEFAULT_DANGER_WORDS = (
 PRIORITY = {RiskFlag.repeat: 1, RiskFlag.cluster: 1, RiskFlag.danger: 2}
 VIEWERS = frozenset({Role.supervisor, Role.township_leader, Role.county_leader})
 LIST_LIMIT = 30
+NEIGHBOURS = 200
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Assessment:
     # The cases of the same matter (并单), the new one included, oldest first.
     cluster: tuple[int, ...] = ()
     earlier: tuple[int, ...] = field(default=())
+    # This report is the one that makes the matter a cluster (the earlier ones had too few villagers).
+    forms_cluster: bool = False
 
     @property
     def priority(self) -> int:
@@ -87,6 +90,14 @@ def clustered(new: Report, recent: Iterable[Report], window: timedelta = CLUSTER
     return tuple(r.id for r in sorted(same, key=lambda r: (r.created_at, r.id)))
 
 
+def forms_cluster(new: Report, recent: Iterable[Report], window: timedelta = CLUSTER_WINDOW,
+                  size: int = CLUSTER_SIZE) -> bool:
+    """Tell whether the new report is the one that brings the matter to `size` villagers."""
+    before = {r.reporter_id for r in recent if r.village_id == new.village_id and r.category_code == new.category_code
+              and new.created_at - window <= r.created_at <= new.created_at and r.id != new.id}
+    return len(before) < size <= len(before | {new.reporter_id})
+
+
 def dangerous(text: str, words: Iterable[str]) -> tuple[str, ...]:
     """Return the danger words found in the text, in the order of the list."""
     return tuple(w for w in words if w and w in (text or ""))
@@ -98,7 +109,7 @@ def assess(new: Report, text: str, earlier: Sequence[Report], recent: Sequence[R
     before, matter, found = repeated(new, earlier), clustered(new, recent), dangerous(text, words)
     flags = tuple(flag for flag, hit in ((RiskFlag.repeat, before), (RiskFlag.cluster, matter),
                                          (RiskFlag.danger, found)) if hit)
-    return Assessment(flags, found, matter, before)
+    return Assessment(flags, found, matter, before, bool(matter) and forms_cluster(new, recent))
 
 
 def _report(case: Case) -> Report:
@@ -111,9 +122,11 @@ async def _neighbours(session: AsyncSession, case: Case) -> tuple[list[Report], 
     earlier = (await session.execute(select(*columns).where(
         Case.reporter_id == case.reporter_id, Case.category_code == case.category_code,
         Case.created_at >= case.created_at - REPEAT_WINDOW, Case.id != case.id))).all()
+    # The latest reports are enough to tell a cluster (and who formed it) in a village where many report.
     recent = (await session.execute(select(*columns).where(
         Case.village_id == case.village_id, Case.category_code == case.category_code,
-        Case.created_at >= case.created_at - CLUSTER_WINDOW, Case.id != case.id))).all()
+        Case.created_at >= case.created_at - CLUSTER_WINDOW, Case.id != case.id)
+        .order_by(Case.created_at.desc(), Case.id.desc()).limit(NEIGHBOURS))).all()
     return [Report(*row) for row in earlier], [Report(*row) for row in recent]
 
 
@@ -130,18 +143,25 @@ def _flag(session: AsyncSession, case: Case, flags: Iterable[RiskFlag], now: dat
 
 async def assess_new_case(session: AsyncSession, case: Case, text: str, words: Iterable[str], now: datetime
                           ) -> Assessment:
-    """Flag a case just filed (flushed, not committed); alert the supervisors; offer the owner 并单."""
+    """Flag a case just filed (flushed, not committed); alert the supervisors; offer the owner 并单.
+
+    A matter that is already a cluster flags each later report of it, but only the report that made it
+    one flags the earlier ones, alerts the supervisors and offers the owner to link them: a village
+    where a hundred people report one thing gets one alert, not a hundred.
+    """
     earlier, recent = await _neighbours(session, case)
     result = assess(_report(case), text, earlier, recent, words)
     if not result.flags:
         return result
     _flag(session, case, result.flags, now, words=list(result.danger_words))
-    if result.cluster:
+    if result.forms_cluster:
         others = (await session.scalars(select(Case).where(Case.id.in_(result.cluster), Case.id != case.id))).all()
         for other in others:
             _flag(session, other, [RiskFlag.cluster], now)
         enqueue(session, to=case.owner, notice="cluster_offer", key=f"cluster:{case.id}", now=now, case_id=case.id,
                 cases=list(result.cluster))
+    if set(result.flags) == {RiskFlag.cluster} and not result.forms_cluster:
+        return result
     for supervisor in await supervisors_of(session, case):
         enqueue(session, to=supervisor, notice="risk_alert", key=f"risk:{case.id}:{supervisor.id}", now=now,
                 case_id=case.id, flags=[f.value for f in result.flags], words=list(result.danger_words),

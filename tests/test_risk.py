@@ -177,3 +177,23 @@ async def test_a_repeat_report_shows_on_the_owners_card(chat):
     await report_more(chat, ZHANG, "环境污染", "垃圾还是没人清")
 
     assert "30天内重复反映" in chat.find(WANG, contains="垃圾还是没人清").text
+
+
+@pytest.mark.parametrize(("recent", "forms"), [
+    ([r(1, 2, 1), r(2, 3, 2)], True),  # the third villager
+    ([r(1, 2, 1), r(2, 3, 2), r(3, 4, 3)], False),  # already a cluster before
+    ([r(1, 2, 1), r(2, 1, 2)], False),  # the reporter was one of the two already
+])
+def test_only_the_report_that_makes_the_cluster_forms_it(recent, forms):
+    assert assess(NEW, "河水发臭", [], recent, DEFAULT_DANGER_WORDS).forms_cluster is forms
+
+
+async def test_a_fourth_report_of_a_cluster_is_flagged_without_a_second_alert_or_offer(session, config, people,
+                                                                                       clock):
+    others = [await villager(session, "赵四", "3010", "sq01", clock())]
+    for person in people + others:
+        last = await file(session, config, person, "environment", "河水发臭", clock.advance(hours=1))
+
+    assert last.risk_flags == ["cluster"]
+    assert len(await notices(session, "cluster_offer")) == 1
+    assert len(await notices(session, "risk_alert")) == 1
