@@ -31,6 +31,7 @@ from handlers import include_all
 from models.db import make_engine, make_sessionmaker
 from services.config import ServiceConfig
 from services.ranking import RankWeights
+from services.suggest import CategorySuggester
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -70,6 +71,7 @@ def build_dispatcher(*, sessionmaker: async_sessionmaker[AsyncSession], config: 
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(FailureMiddleware())
     include_all(dp)
+    dp["suggester"] = CategorySuggester()
     return dp
 
 

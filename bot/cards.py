@@ -10,19 +10,29 @@ from bot.texts import (
     category_name, disposition_name, esc, event_name, level_name, person_label, rating_name,
     reporter_label, short, status_name, when,
 )
+from bot.texts_campaign import flags_line, outcome_name, priority_mark
 from models import Case, CaseEvent, CaseMessage
 from models.enums import EventKind, MessageKind
+from services.views import CardExtras
 
 CARD_TEXT = 1500
+# What the team does among itself never shows in a villager's own timeline.
+STAFF_ONLY_EVENTS = frozenset({
+    EventKind.message, EventKind.note, EventKind.helper_added, EventKind.helper_removed, EventKind.flagged,
+    EventKind.linked, EventKind.mediated, EventKind.signoff_requested, EventKind.returned,
+})
 
 
-def card(case: Case, parts: Sequence[CaseMessage], language: str, tz: ZoneInfo, headline: str = "") -> str:
-    """Render the owner's card: number, village, category, words, attachments, deadline, reporter."""
+def card(case: Case, parts: Sequence[CaseMessage], language: str, tz: ZoneInfo, headline: str = "",
+         extras: CardExtras | None = None) -> str:
+    """Render the staff card: number, village, category, words, attachments, deadline, reporter, the team,
+    the risk flags and the mediations."""
     words = "\n".join(p.text for p in parts if p.kind == MessageKind.text and p.text)
     files = sum(1 for p in parts if p.kind != MessageKind.text)
     lines = [headline] if headline else []
     lines += [
-        _("<b>Case {number}</b> · {status}").format(number=case.number, status=status_name(case.status)),
+        priority_mark(case.priority) + _("<b>Case {number}</b> · {status}").format(
+            number=case.number, status=status_name(case.status)),
         _("Village: {village} ({township})").format(village=esc(case.village.name),
                                                     township=esc(case.village.township.name)),
         _("Category: {category} · level: {level}").format(category=category_name(case, language),
@@ -34,6 +44,9 @@ def card(case: Case, parts: Sequence[CaseMessage], language: str, tz: ZoneInfo, 
         lines.append(_("First contact due: {due}").format(due=when(case.first_response_due, tz)))
     if case.supervised:
         lines.append(_("⚠️ Listed for supervision (overdue)"))
+    if case.risk_flags:
+        lines.append(_("🚩 Early warning: {flags}").format(flags=flags_line(case.risk_flags)))
+    lines += _extra_lines(extras)
     lines.append("")
     lines.append(esc(short(words, CARD_TEXT)) or _("(no text)"))
     if files:
@@ -41,6 +54,19 @@ def card(case: Case, parts: Sequence[CaseMessage], language: str, tz: ZoneInfo, 
     lines.append("")
     lines.append(_("<i>Reply to this message to answer the villager.</i>"))
     return "\n".join(lines)
+
+
+def _extra_lines(extras: CardExtras | None) -> list[str]:
+    if extras is None:
+        return []
+    lines = []
+    if extras.team:
+        lines.append(_("Team: {names}").format(names=esc("、".join(extras.team))))
+    if extras.linked_to:
+        lines.append(_("🔗 Linked to case {number} (one matter)").format(number=extras.linked_to))
+    for day, outcome in extras.mediations[-3:]:
+        lines.append(_("🤝 Mediation {day}: {outcome}").format(day=day, outcome=outcome_name(outcome)))
+    return lines
 
 
 def villager_view(case: Case, events: Sequence[CaseEvent], language: str, tz: ZoneInfo) -> str:
@@ -55,7 +81,7 @@ def villager_view(case: Case, events: Sequence[CaseEvent], language: str, tz: Zo
         "",
         _("<b>Timeline</b>"),
     ]
-    lines += [_timeline_line(e, tz) for e in events if e.kind != EventKind.message][-15:]
+    lines += [_timeline_line(e, tz) for e in events if e.kind not in STAFF_ONLY_EVENTS][-15:]
     return "\n".join(lines)
 
 
@@ -81,6 +107,14 @@ def _timeline_line(event: CaseEvent, tz: ZoneInfo, actor: str | None = None) -> 
         line += f"：{disposition_name(event.data.get('disposition'))}"
     if event.kind == EventKind.rated:
         line += f"：{rating_name(event.data.get('rating'))}"
+    if event.kind in (EventKind.helper_added, EventKind.helper_removed):
+        line += f"：{esc(event.data.get('name'))}"
+    if event.kind == EventKind.mediated:
+        line += f"：{outcome_name(event.data.get('outcome'))}"
+    if event.kind == EventKind.flagged:
+        line += f"：{flags_line(event.data.get('flags'), event.data.get('words'))}"
+    if event.kind == EventKind.linked and event.data.get("primary"):
+        line += f" → {esc(event.data['primary'])}"
     if actor:
         line += f" · {actor}"
     if event.note and event.kind != EventKind.resolved:

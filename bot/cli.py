@@ -32,6 +32,9 @@ def parser() -> argparse.ArgumentParser:
     village = sub.add_parser("village", help="villages").add_subparsers(dest="action", required=True)
     link = village.add_parser("link", help="print a village's invitation link")
     link.add_argument("code")
+    poster = village.add_parser("poster", help="write a printable poster (PNG, or PDF) with the village's QR code")
+    poster.add_argument("code")
+    poster.add_argument("--out", type=Path, default=None, help="file to write (.png or .pdf; default poster-CODE.png)")
     sub.add_parser("demo", help="load the demo county into the database")
     policy = sub.add_parser("policy", help="policy explainers").add_subparsers(dest="action", required=True)
     policy.add_parser("import", help="load or update the Markdown explainers of a folder").add_argument(
@@ -122,6 +125,8 @@ async def dispatch(args, settings: Settings) -> int:
         return 0
     if args.command == "directory":
         return await commands.import_directory(settings, args.path)
+    if args.command == "village" and args.action == "poster":
+        return await commands.village_poster(settings, args.code, args.out or Path(f"poster-{args.code}.png"))
     if args.command == "village":
         return await commands.village_link(settings, args.code)
     if args.command in ("policy", "broadcast"):

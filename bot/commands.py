@@ -28,12 +28,14 @@ from services.directory import read_directory
 from services.errors import DirectoryError
 
 log = logging.getLogger(__name__)
+PAIR_REMINDERS_AT = "0 9 * * *"
 
 # The command menu, in every catalog's language (staff commands are marked as theirs).
 COMMANDS = [
     ("new", __("Report a problem")), ("mycases", __("My cases")), ("policy", __("Policy explainers")),
-    ("settings", __("Notice settings")), ("cases", __("Open cases (staff)")),
-    ("overdue", __("Overdue cases (supervisors)")), ("stats", __("Rates (supervisors)")),
+    ("settings", __("Notice settings")), ("cases", __("Open cases (staff)")), ("diary", __("My diary (staff)")),
+    ("overdue", __("Overdue cases (supervisors)")), ("risks", __("Early warnings (supervisors)")),
+    ("signoff", __("Cases to sign off (supervisors)")), ("stats", __("Rates (supervisors)")),
     ("rank", __("Ranking (supervisors)")), ("ledger", __("Ledger (supervisors)")),
     ("broadcast", __("Send a broadcast (supervisors)")), ("help", __("Help")),
     ("cancel", __("Cancel the current step")),
@@ -160,6 +162,8 @@ def start_scheduler(app: App, leads=lambda: True):
                 "report_broadcasts": (quick, jobs.report_broadcasts)},
         cron_jobs={
             "daily_digest": (app.settings.digest_at, jobs.send_daily_digest),
+            # Pair-visit reminders once a day, in the morning rather than whenever the bot started.
+            "pair_visits": (PAIR_REMINDERS_AT, jobs.remind_pair_visits),
             "weekly_briefing": (app.settings.briefing_at, partial(send_weekly_briefing, thresholds=Thresholds(
                 satisfaction=app.settings.threshold_satisfaction, response=app.settings.threshold_response))),
         },
@@ -188,17 +192,41 @@ async def import_directory(settings: Settings, path: Path) -> int:
     return 0
 
 
-async def village_link(settings: Settings, code: str) -> int:
-    """Print the village's invitation link, for posters."""
+async def _village(settings: Settings, code: str):
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
             village = await q.village_by_code(session, code)
+            township = village.township.name if village else ""
     finally:
         await engine.dispose()
     if village is None:
         raise CommandError(f"no village with code {code!r}; see the villages sheet of the directory")
-    print(f"{village.name}: https://t.me/{settings.bot_username}?start=v_{village.code}")
+    return village, township
+
+
+def invitation_link(settings: Settings, code: str) -> str:
+    """Return the link that registers a villager straight into the village."""
+    return f"https://t.me/{settings.bot_username}?start=v_{code}"
+
+
+async def village_link(settings: Settings, code: str) -> int:
+    """Print the village's invitation link, for posters."""
+    village, _township = await _village(settings, code)
+    print(f"{village.name}: {invitation_link(settings, village.code)}")
+    return 0
+
+
+async def village_poster(settings: Settings, code: str, out: Path) -> int:
+    """Write the village's printable poster: its name, its QR code and how to report."""
+    from bot.poster import poster, save_poster
+
+    if out.suffix.lower() not in (".png", ".pdf"):
+        raise CommandError(f"{out} should end in .png or .pdf")
+    village, township = await _village(settings, code)
+    image = await asyncio.to_thread(poster, village.name, township, invitation_link(settings, village.code))
+    await asyncio.to_thread(save_poster, image, out)
+    print(f"poster of {village.name} written to {out}")
     return 0
 
 

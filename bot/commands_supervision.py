@@ -13,6 +13,7 @@ from bot.cli import CommandError
 from bot.settings import Settings
 from models import Township
 from models.db import make_engine, make_sessionmaker
+from services.diary_stats import VisitCount, visits_per_cadre
 from services.errors import InvalidInput
 from services.ledger import write_ledger
 from services.metrics import RATES, Cut, Metrics, Scope, compute, compute_by
@@ -71,17 +72,31 @@ async def stats(session: AsyncSession, args, settings: Settings, scope: Scope) -
     cut = Cut.township if scope.township_id is None else Cut.village
     units = await compute_by(session, period, now, cut, scope)
     total = await compute(session, period, now, scope)
+    visits = await visits_per_cadre(session, period, scope)
     if args.json:
         print(json.dumps({
             "from": period.start.isoformat(), "to": period.end.isoformat(), "township": args.township,
             "rates": list(RATES), "total": total.as_dict(),
             "units": [{"cut": u.cut, "name": u.name, **u.metrics.as_dict()} for u in units],
+            "visits": [v.as_dict() for v in visits],
         }, ensure_ascii=False, indent=2))
         return 0
     start, end = (f"{t.astimezone(settings.tz):%Y-%m-%d %H:%M}" for t in (period.start, period.end))
     print(f"period {start} – {end} ({settings.timezone}), {args.township or 'whole county'}")
     print(table([(u.name, u.metrics) for u in units] + [("total", total)], cut.value))
+    print()
+    print(visits_table(visits))
     return 0
+
+
+def visits_table(visits: list[VisitCount]) -> str:
+    """Lay out the household visits (民情日记) per cadre."""
+    if not visits:
+        return "household visits: none logged"
+    rows = [["cadre", "visits", "households"]] + [[v.cadre, str(v.visits), str(v.households)] for v in visits]
+    widths = [max(_width(row[i]) for row in rows) for i in range(3)]
+    return "\n".join("  ".join([_pad(row[0], widths[0], left=True)] + [_pad(c, w) for c, w in zip(row[1:], widths[1:])])
+                     for row in rows)
 
 
 async def export_ledger(session: AsyncSession, args, settings: Settings, scope: Scope) -> int:

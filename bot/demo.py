@@ -23,6 +23,16 @@ STAFF = [
     ("吴督查", "supervisor", 2301, "", "", ""),
     ("郑纪检", "inspector", 2401, "", "", ""),
 ]
+# Households of the five kinds, paired with the village cadres (结对帮扶): (village, head, phone, kinds, cadre).
+HOUSEHOLDS = [
+    ("sq01", "陈德福", "13900000011", "influential", "王建国"),
+    ("sq01", "刘桂兰", "13900000012", "poor;relocated", "王建国"),
+    ("sq01", "杨老三", "13900000013", "sanctioned;policy_doubt", "王建国"),
+    ("sq02", "周大山", "13900000021", "relocated", "李秀英"),
+    ("sq02", "吴秀梅", "13900000022", "poor", "李秀英"),
+    ("qh01", "郑老汉", "13900000031", "influential", "赵志强"),
+    ("qh02", "何春花", "13900000041", "policy_doubt;poor", "赵志强"),
+]
 # Villagers are not in the directory: they introduce themselves with /start.
 VILLAGERS = [(3001, "张大爷", "zh-hans"), (3002, "李大妈", "zh-hans"), (3003, "王小明", "zh-hans"),
              (3004, "Tom Li", "en")]
@@ -36,7 +46,9 @@ def demo_sheets() -> dict:
     people = [(n, {"name": name, "role": role, "telegram_id": str(tg), "phone": "", "villages": v,
                    "categories": cats, "township": town})
               for n, (name, role, tg, v, cats, town) in enumerate(STAFF, start=2)]
-    return {"villages": villages, "people": people}
+    households = [(n, {"village": v, "head": head, "phone": phone, "kinds": kinds, "paired_cadre": cadre})
+                  for n, (v, head, phone, kinds, cadre) in enumerate(HOUSEHOLDS, start=2)]
+    return {"villages": villages, "people": people, "households": households}
 
 
 async def load_demo(session: AsyncSession, now: datetime) -> ImportReport:

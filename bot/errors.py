@@ -34,5 +34,10 @@ def explain(exc: Exception | None) -> str:
             "audience": _("That area is not in the directory."),
             "policy": _("That explainer was not found."),
             "broadcast_content": _("Give either a text or an explainer."),
+            "day": _("Please write a day that has passed, like 11-28 or 2026-11-28."),
+            "agreement": _("A settled mediation needs its agreement: its text or a photo."),
+            "next_step": _("Please choose what comes next."),
+            "not_dispute": _("Mediations are recorded for disputes only."),
+            "nothing_to_link": _("There is no other open case of this matter to link."),
         }.get(str(exc), _("That cannot be used. Please try again."))
     return _("Sorry, something went wrong. Please try again in a moment.")

@@ -15,7 +15,8 @@ from bot.texts import disposition_name, rating_name, role_name, short
 from models import Case, Person
 from models.enums import Disposition, Level, Rating, Role, Status
 from pydantic import Field
-from services.lifecycle import OPEN_STATUSES
+from services.lifecycle import OPEN_STATUSES, Action, allowed
+from services.signoff_rules import is_dispute
 
 BUTTON_TEXT = 40
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -83,7 +84,8 @@ def _main_menu(villager: bool) -> ReplyKeyboardMarkup:
         rows = [[KeyboardButton(text=_("📝 Report a problem")), KeyboardButton(text=_("📋 My cases"))],
                 [KeyboardButton(text=_("📖 Policies")), KeyboardButton(text=_("❓ Help"))]]
     else:
-        rows = [[KeyboardButton(text=_("📋 My open cases")), KeyboardButton(text=_("❓ Help"))]]
+        rows = [[KeyboardButton(text=_("📋 My open cases")), KeyboardButton(text=_("📓 Diary"))],
+                [KeyboardButton(text=_("❓ Help"))]]
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
@@ -140,9 +142,43 @@ def case_actions(case: Case) -> InlineKeyboardMarkup | None:
             kb.button(text=_("⬆️ Escalate"), callback_data=CaseCb(action="esc", case_id=case.id))
         kb.button(text=_("↪️ Transfer"), callback_data=CaseCb(action="tr", case_id=case.id))
         kb.button(text=_("⏳ Extend"), callback_data=CaseCb(action="ext", case_id=case.id))
+    if allowed(case.status, Action.mediate) and is_dispute(case.category):
+        kb.button(text=_("🤝 Mediation"), callback_data=CaseCb(action="med", case_id=case.id))
+    if allowed(case.status, Action.team):
+        kb.button(text=_("👥 Team"), callback_data=CaseCb(action="team", case_id=case.id))
+        kb.button(text=_("📝 Note"), callback_data=CaseCb(action="note", case_id=case.id))
     kb.button(text=_("🕘 Timeline"), callback_data=CaseCb(action="tl", case_id=case.id))
     kb.adjust(2)
     return kb.as_markup()
+
+
+def helper_actions(case: Case) -> InlineKeyboardMarkup:
+    """A helper's buttons: a note for the team and the timeline; answering is by reply, as for the owner."""
+    kb = InlineKeyboardBuilder()
+    if allowed(case.status, Action.note):
+        kb.button(text=_("📝 Note"), callback_data=CaseCb(action="note", case_id=case.id))
+    kb.button(text=_("🕘 Timeline"), callback_data=CaseCb(action="tl", case_id=case.id))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def signoff_actions(case_id: int) -> InlineKeyboardMarkup:
+    """The supervisor's answers to a case awaiting sign-off."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Agree to strike off"), callback_data=CaseCb(action="so", case_id=case_id))
+    kb.button(text=_("↩️ Send back"), callback_data=CaseCb(action="sb", case_id=case_id))
+    kb.button(text=_("🕘 Timeline"), callback_data=CaseCb(action="tl", case_id=case_id))
+    kb.adjust(2, 1)
+    return kb.as_markup()
+
+
+def staff_actions(case: Case, viewer_id: int, helper: bool) -> InlineKeyboardMarkup | None:
+    """The buttons a staff member gets on a card: the owner's, a helper's, a supervisor's sign-off, or none."""
+    if case.owner_id == viewer_id:
+        return case_actions(case)
+    if helper:
+        return helper_actions(case)
+    return None
 
 
 def dispositions(case_id: int) -> InlineKeyboardMarkup:

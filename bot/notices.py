@@ -15,6 +15,7 @@ from bot.cards import card
 from bot.texts import CAPTION_LIMIT, disposition_name, esc, person_label, rating_name, short, split_plain, when
 from models import Case, CaseMessage, OutboxMessage, Person
 from models import queries as q
+from services.views import card_extras
 from models.enums import MessageKind
 
 FILE_METHODS = {
@@ -63,17 +64,21 @@ class Renderer:
             "transferred": _("↪️ Case transferred to you"),
             "reopened": _("🔁 The villager is not satisfied; the case is reopened"),
             "revisit": _("🔁 A deferred case is due again"),
+            "returned": _("↩️ The supervisor sent the case back; it is not struck off yet"),
+            "helper": _("👥 You have been added to the team on this case"),
         }.get(payload.get("reason"), "")
         if payload.get("reason") == "escalated" and not payload.get("note"):
             headline += "\n" + _("Reason: overdue, escalated automatically")
         if payload.get("note"):
             headline += "\n" + _("Reason: {reason}").format(reason=esc(short(payload["note"], 300)))
         description = await q.description_of(session, case)
+        markup = keyboards.case_actions(case) if person.id == case.owner_id else keyboards.helper_actions(case)
         calls: list[TelegramMethod] = [SendMessage(
-            chat_id=chat, text=card(case, description, person.language, self.tz, headline),
-            reply_markup=keyboards.case_actions(case),
+            chat_id=chat, text=card(case, description, person.language, self.tz, headline,
+                                    await card_extras(session, case)),
+            reply_markup=markup,
         )]
-        if payload.get("reason") in ("new", "escalated", "transferred"):
+        if payload.get("reason") in ("new", "escalated", "transferred", "helper"):
             header = f"【{case.number}】"
             calls += [m for p in description if p.kind != MessageKind.text for m in self._part(chat, p, header, case.number)]
         return calls
@@ -128,6 +133,9 @@ class Renderer:
             text = _("<b>Case {number}</b> needs more time: the new deadline is {due}. Reason: {note}")
         elif what == "revisit":
             text = _("<b>Case {number}</b> is taken up again by {owner}. New deadline: {due}.")
+        elif what == "signed_off":
+            text = _("✅ <b>Case {number}</b> has been checked by the supervisor and struck off the ledger (销号). "
+                     "Thank you.")
         else:
             text = _("<b>Case {number}</b> has been handed to {owner}, who handles it now.")
         return [SendMessage(chat_id=chat, text=text.format(number=case.number, owner=person_label(case.owner),
@@ -138,6 +146,9 @@ class Renderer:
         if payload.get("reason") == "no_answer":
             text = _("✅ <b>Case {number}</b> is closed: the villager did not answer within the follow-up "
                      "window.").format(number=case.number)
+        elif payload.get("reason") == "signed_off":
+            text = _("✅ <b>Case {number}</b> is signed off by the supervisor and struck off the ledger (销号). "
+                     "The villager's verdict: {rating}.").format(number=case.number, rating=rating_name(case.rating))
         else:
             text = _("✅ <b>Case {number}</b> is closed. The villager's verdict: {rating}.").format(
                 number=case.number, rating=rating_name(case.rating))
@@ -147,4 +158,4 @@ class Renderer:
 
 # The other notice kinds register themselves on import; importing them here makes every
 # Renderer complete, whoever builds it. (Placed last: they import `notice` from this module.)
-from bot import notices_broadcast, notices_deadlines, notices_supervision  # noqa: E402, F401
+from bot import notices_broadcast, notices_campaign, notices_deadlines, notices_supervision  # noqa: E402, F401

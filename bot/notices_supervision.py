@@ -16,13 +16,14 @@ from services.briefing import STATUS_ORDER, Briefing
 
 log = logging.getLogger(__name__)
 
-STATUS_COLOURS = ["#bdbdbd", "#fdd835", "#42a5f5", "#ab47bc", "#66bb6a"]
+STATUS_COLOURS = ["#bdbdbd", "#fdd835", "#42a5f5", "#ab47bc", "#ff7043", "#66bb6a"]
 RATE_COLOURS = ["#42a5f5", "#ffa726", "#66bb6a"]
 
 
 def status_labels() -> list[str]:
     """Name the statuses in STATUS_ORDER for the chart legend."""
-    return [_("submitted"), _("waiting to be taken on"), _("in progress"), _("answered"), _("closed")]
+    return [_("submitted"), _("waiting to be taken on"), _("in progress"), _("answered"),
+            _("awaiting sign-off"), _("closed")]
 
 
 def chart_labels() -> dict:

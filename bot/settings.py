@@ -14,6 +14,8 @@ from services.config import ServiceConfig
 from services.cron import cron_trigger
 from services.deadlines import DeadlinePolicy
 from services.durations import parse_duration
+from services.risk import parse_words
+from services.signoff_rules import SignoffPolicy
 
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     threshold_response: float = Field(0.92, ge=0, le=1)
     rank_weights: str | None = None
     sandbox_port: int = Field(8081, ge=0, le=65535)
+    signoff_required: str = "disputes,supervised"
+    danger_words: str | None = None
+    pair_visit_every: str = "30d"
     # Webhook mode: Telegram posts updates to WEBHOOK_URL (behind a reverse proxy) with WEBHOOK_SECRET.
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -121,7 +126,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("followup_window", "resolve_village", "resolve_township", "resolve_county",
-                     "urgent_first_response", "sweep_interval", "escalate_after")
+                     "urgent_first_response", "sweep_interval", "escalate_after", "pair_visit_every")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value in (None, ""):
@@ -137,6 +142,14 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         RankWeights.parse(value)
+        return value
+
+    @field_validator("signoff_required")
+    @classmethod
+    def _signoff(cls, value: str) -> str:
+        from services.signoff_rules import SignoffPolicy
+
+        SignoffPolicy.parse(value)
         return value
 
     @field_validator("digest_at", "briefing_at")
@@ -175,6 +188,9 @@ class Settings(BaseSettings):
                 escalate_after=self.duration("escalate_after"),
             ),
             followup_window=self.duration("followup_window"),
+            signoff=SignoffPolicy.parse(self.signoff_required),
+            danger_words=parse_words(self.danger_words),
+            pair_visit_every=self.duration("pair_visit_every"),
         )
 
 

@@ -54,6 +54,7 @@ def status_name(status: str) -> str:
         Status.assigned: _("waiting to be taken on"),
         Status.in_progress: _("in progress"),
         Status.resolved: _("answered, awaiting your verdict"),
+        Status.awaiting_signoff: _("awaiting the supervisor's sign-off"),
         Status.closed: _("closed"),
     }[Status(status)]
 
@@ -98,6 +99,10 @@ def event_name(kind: str) -> str:
         EventKind.escalated: _("escalated"), EventKind.transferred: _("transferred"),
         EventKind.extended: _("deadline extended"), EventKind.supervised: _("listed for supervision"),
         EventKind.revisited: _("taken up again"),
+        EventKind.signoff_requested: _("sent for sign-off"), EventKind.returned: _("sent back by the supervisor"),
+        EventKind.helper_added: _("helper added"), EventKind.helper_removed: _("helper removed"),
+        EventKind.note: _("note"), EventKind.mediated: _("mediation recorded"),
+        EventKind.flagged: _("flagged (early warning)"), EventKind.linked: _("linked as one matter"),
     }[EventKind(kind)]
 
 

@@ -10,6 +10,7 @@ from bot.texts import esc
 from models import Person
 from models.enums import Role
 from services.briefing import Briefing
+from services.diary_stats import VisitCount
 from services.metrics import Cut, Metrics
 from services.periods import Period
 from services.ranking import Ranked, RankWeights
@@ -17,6 +18,7 @@ from services.ranking import Ranked, RankWeights
 BEHIND_SHOWN = 15
 # Two lines per unit: twenty stay well inside Telegram's 4096 characters in either language.
 RANK_SHOWN = 20
+VISITS_SHOWN = 15
 
 
 def pct(rate: float | None) -> str:
@@ -88,10 +90,24 @@ def rate_lines(m: Metrics) -> list[str]:
     return lines
 
 
-def stats_text(person: Person, period: Period, metrics: Metrics, tz: ZoneInfo) -> str:
-    """Say the rates of the person's area for the period."""
+def stats_text(person: Person, period: Period, metrics: Metrics, tz: ZoneInfo,
+               visits: list[VisitCount] | None = None) -> str:
+    """Say the rates of the person's area for the period, and the cadres' household visits."""
     head = _("<b>📊 Rates · {area}</b>\n{dates}").format(area=area_name(person), dates=dates(period, tz))
-    return "\n".join([head, "", *rate_lines(metrics)])
+    return "\n".join([head, "", *rate_lines(metrics), *visit_lines(visits or [])])
+
+
+def visit_lines(visits: list[VisitCount]) -> list[str]:
+    """Say the household visits (民情日记) per cadre, most first."""
+    if not visits:
+        return ["", _("<b>Household visits</b>: none logged")]
+    lines = ["", _("<b>Household visits</b>: {visits} by {cadres} cadres").format(
+        visits=sum(v.visits for v in visits), cadres=len(visits))]
+    lines += [_("• {cadre}: {visits} visits, {households} households").format(
+        cadre=esc(v.cadre), visits=v.visits, households=v.households) for v in visits[:VISITS_SHOWN]]
+    if len(visits) > VISITS_SHOWN:
+        lines.append(_("… and {more} more in the ledger: /ledger").format(more=len(visits) - VISITS_SHOWN))
+    return lines
 
 
 def rank_text(person: Person, cut: Cut, period: Period, ranked: list[Ranked], weights: RankWeights,
@@ -162,4 +178,23 @@ def briefing_text(b: Briefing, tz: ZoneInfo) -> str:
         lines.append(_("• {number} · {township} {village} · {owner} · {days} days late").format(
             number=case.number, township=esc(case.township), village=esc(case.village),
             owner=esc(case.owner or "—"), days=case.days_late))
+    lines += campaign_lines(b)
     return "\n".join(lines)
+
+
+def campaign_lines(b: Briefing) -> list[str]:
+    """Say the week's early warnings, household visits and the cadres behind on pair visits."""
+    risks = b.risks or {}
+    lines = ["", _("<b>Early warnings</b>: {count} cases flagged this week").format(count=risks.get("flagged", 0))]
+    if risks.get("flagged"):
+        lines.append(_("reported again: {repeat} · several villagers: {cluster} · danger words: {danger}").format(
+            **{k: risks.get("by_flag", {}).get(k, 0) for k in ("repeat", "cluster", "danger")}))
+    if risks.get("open"):
+        lines.append(_("Still open: {numbers} (/risks)").format(numbers="、".join(risks["open"])))
+    visits = [VisitCount(**v) for v in b.visits]
+    lines += visit_lines(visits)[:VISITS_SHOWN // 3 + 2]
+    if b.pair_behind:
+        lines += ["", _("<b>Behind on pair visits</b> (结对帮扶)")]
+        lines += [_("• {cadre}: {count} households not visited in time").format(
+            cadre=esc(row["cadre"]), count=row["households"]) for row in b.pair_behind[:BEHIND_SHOWN]]
+    return lines

@@ -3,8 +3,8 @@ from aiogram import Router
 
 from bot.gates import gate
 from handlers import (
-    broadcast, cadre, conversation, deadlines, fallback, intake, outside, policy, replies, start, supervision,
-    villager,
+    broadcast, cadre, conversation, deadlines, diary, fallback, intake, mediation, outside, policy, replies,
+    risks, signoff, start, supervision, team, villager,
 )
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
@@ -20,6 +20,13 @@ ROUTERS: list[Router] = [
     replies.router,
     cadre.router,
     deadlines.router,
+    # The campaign's tools: sign-off, the team, mediation, early warning, the diary. Their steps take
+    # words and photos, so they come before the intake and the loose messages.
+    signoff.router,
+    team.router,
+    mediation.router,
+    risks.router,
+    diary.router,
     villager.router,
     policy.router,
     broadcast.router,

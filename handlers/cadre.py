@@ -63,19 +63,25 @@ async def open_case(query: CallbackQuery, callback_data: CaseCb, session: AsyncS
         sent = await where(query).answer(villager_view(case, events, person.language, config.tz))
         remember_message(session, chat=str(sent.chat.id), message_id=sent.message_id, case_id=case.id)
         return
-    case, parts = await views.case_with_description(session, callback_data.case_id, person)
+    shown = await views.staff_card(session, callback_data.case_id, person)
+    case = shown.case
     await query.answer()
-    markup = keyboards.case_actions(case) if case.owner_id == person.id else None
-    sent = await where(query).answer(card(case, parts, person.language, config.tz), reply_markup=markup)
+    markup = keyboards.signoff_actions(case.id) if shown.signs_off else keyboards.staff_actions(
+        case, person.id, shown.helper)
+    sent = await where(query).answer(card(case, shown.parts, person.language, config.tz, extras=shown.extras),
+                                     reply_markup=markup)
     remember_message(session, chat=str(sent.chat.id), message_id=sent.message_id, case_id=case.id)
 
 
 @router.callback_query(CaseCb.filter(F.action == "tl"))
 async def show_timeline(query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, person: Person,
                         config: ServiceConfig):
-    """Show every event of the case."""
+    """Show every event of the case to staff; its reporter sees their own timeline, without the team's notes."""
     case, events = await views.timeline(session, callback_data.case_id, person)
     await query.answer()
+    if case.reporter_id == person.id:
+        await where(query).answer(villager_view(case, events, person.language, config.tz))
+        return
     await where(query).answer(staff_timeline(case, events, config.tz))
 
 

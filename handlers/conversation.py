@@ -15,12 +15,13 @@ from bot.keyboards import CaseCb, PickCb
 from bot.parts import part_of
 from bot.texts import BUTTON_LIMIT, short
 from bot.screens import edit, where
-from handlers.intake import Intake, show_categories
+from handlers.intake import Intake, show_categories, suggest_for
 from models import Person
 from models.enums import Role
 from services import views
 from services.conversation import add_message
 from services.intake import Part, check_part
+from services.suggest import CategorySuggester
 
 router = Router(name="conversation")
 
@@ -32,7 +33,8 @@ async def unknown_command(message: Message):
 
 
 @router.message(StateFilter(None))
-async def loose_message(message: Message, session: AsyncSession, person: Person, state: FSMContext):
+async def loose_message(message: Message, session: AsyncSession, person: Person, state: FSMContext,
+                        suggester: CategorySuggester, now):
     """Ask a villager where a message that replies to nothing belongs; remind staff to reply."""
     if person.role != Role.villager:
         await message.answer(_("To answer a villager, reply to the case card or to their message. "
@@ -51,7 +53,7 @@ async def loose_message(message: Message, session: AsyncSession, person: Person,
     if not cases:
         await state.set_state(Intake.category)
         await state.set_data({"parts": [part.as_dict()]})
-        await show_categories(message, session, person)
+        await show_categories(message, session, person, await suggest_for(session, suggester, [part.as_dict()], now))
         return
     await state.set_data({"loose": part.as_dict()})
     kb = InlineKeyboardBuilder()
@@ -80,11 +82,12 @@ async def add_loose_to_case(query: CallbackQuery, callback_data: CaseCb, session
 
 
 @router.callback_query(PickCb.filter((F.what == "loose") & (F.value == "new")))
-async def loose_is_new_report(query: CallbackQuery, session: AsyncSession, person: Person, state: FSMContext):
-    """Start a report with the kept message as its first part."""
+async def loose_is_new_report(query: CallbackQuery, session: AsyncSession, person: Person, state: FSMContext,
+                              suggester: CategorySuggester, now):
+    """Start a report with the kept message as its first part, the category its words suggest first."""
     data = await state.get_data()
     parts = [data["loose"]] if "loose" in data else []
     await state.set_state(Intake.category)
     await state.set_data({"parts": parts})
     await query.answer()
-    await show_categories(where(query), session, person)
+    await show_categories(where(query), session, person, await suggest_for(session, suggester, parts, now))

@@ -1,4 +1,8 @@
-"""A villager's report: category → description → anonymity → summary → submitted."""
+"""A villager's report: category → description → anonymity → summary → submitted.
+
+Words first works too (a loose message, or "Not sure? Tell us first"): then the categories come after
+the description, the one the words suggest first and marked 💡 (services/suggest.py).
+"""
 from __future__ import annotations
 
 from uuid import uuid4
@@ -25,6 +29,7 @@ from models.enums import MessageKind, Role
 from services.config import ServiceConfig
 from services.conversation import remember_message
 from services.intake import Part, check_part, submit_case
+from services.suggest import CategorySuggester
 
 router = Router(name="intake")
 
@@ -48,25 +53,60 @@ async def begin(message: Message, state: FSMContext, session: AsyncSession, pers
         return
     await state.set_state(Intake.category)
     await state.set_data({"parts": []})
-    await show_categories(message, session, person)
+    await show_categories(message, session, person, offer_words_first=True)
 
 
-async def show_categories(message: MaybeInaccessibleMessage, session: AsyncSession, person: Person) -> None:
-    options = [(c.code, c.name(person.language)) for c in await q.categories(session)]
-    await message.answer(_("What is it about? Choose one:"), reply_markup=keyboards.picks("cat", options))
+async def show_categories(message: MaybeInaccessibleMessage, session: AsyncSession, person: Person,
+                          suggestion: str | None = None, offer_words_first: bool = False) -> None:
+    options = category_options(await q.categories(session), person.language, suggestion)
+    if offer_words_first:
+        options.append(("", _("✍️ Not sure? Tell us first")))
+    text = _("What is it about? Choose one:")
+    if suggestion in {code for code, _label in options}:
+        text = _("What is it about? 💡 is our guess from your words; please choose yourself:")
+    await message.answer(text, reply_markup=keyboards.picks("cat", options))
+
+
+def category_options(categories, language: str, suggestion: str | None) -> list[tuple[str, str]]:
+    """Return (code, label) for the category buttons, the suggested one first and marked 💡."""
+    options = [(c.code, c.name(language)) for c in categories]
+    for index, (code, label) in enumerate(options):
+        if code == suggestion:
+            return [(code, "💡" + label)] + options[:index] + options[index + 1:]
+    return options
+
+
+async def suggest_for(session: AsyncSession, suggester: CategorySuggester, parts: list[dict], now) -> str | None:
+    """Suggest a category from the words of a draft."""
+    words = " ".join(p.get("text") or "" for p in parts)
+    return await suggester.suggest(session, words, now)
+
+
+@router.callback_query(StateFilter(Intake.category), PickCb.filter((F.what == "cat") & (F.value == "")))
+async def words_first(query: CallbackQuery, state: FSMContext):
+    """Take the description first; the category is chosen after it, with a suggestion."""
+    await state.set_state(Intake.describing)
+    await query.answer()
+    await edit(query, _("Please describe the problem: what happened, where, since when. You may send text, photos, "
+                        "voice messages or your location, in several messages. Then press “Next”."),
+               reply_markup=keyboards.describing())
 
 
 @router.callback_query(StateFilter(Intake.category), PickCb.filter(F.what == "cat"))
 async def pick_category(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
                         person: Person):
-    """Remember the category and ask for the description."""
+    """Remember the category and ask for the description (or go on, when it was given first)."""
     category = await session.get(Category, callback_data.value)
     if category is None:
         await query.answer(_("Please choose a category with the buttons."), show_alert=True)
         return
-    await state.update_data(category=category.code)
-    await state.set_state(Intake.describing)
+    data = await state.update_data(category=category.code)
     await query.answer()
+    if data.get("described"):
+        await set_buttons(query)
+        await after_description(where(query), state, session, person, category)
+        return
+    await state.set_state(Intake.describing)
     if (await state.get_data()).get("parts"):
         text = _("<b>{category}</b>\nYour message is noted. Add more (text, photos, voice, location), or press "
                  "“Next”.")
@@ -103,21 +143,32 @@ async def add_to_description(message: Message, state: FSMContext, config: Servic
 
 
 @router.callback_query(StateFilter(Intake.describing), PickCb.filter((F.what == "desc") & (F.value == "done")))
-async def description_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person):
-    """Ask about anonymity, or go straight to the summary when the category hides the reporter."""
+async def description_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person,
+                           suggester: CategorySuggester, now):
+    """Ask about anonymity, or for the category when the words came first (with a suggestion)."""
     data = await state.get_data()
     await query.answer()
     if not data.get("parts"):
         await where(query).answer(_("Please describe the problem first."), reply_markup=keyboards.describing())
         return
-    category = await session.get(Category, data["category"])
+    if not data.get("category"):
+        await state.update_data(described=True)
+        await state.set_state(Intake.category)
+        await show_categories(where(query), session, person, await suggest_for(session, suggester, data["parts"], now))
+        return
+    await after_description(where(query), state, session, person, await session.get(Category, data["category"]))
+
+
+async def after_description(message: MaybeInaccessibleMessage, state: FSMContext, session: AsyncSession,
+                            person: Person, category: Category) -> None:
+    """Ask about anonymity, or go straight to the summary when the category hides the reporter."""
     if category.confidential:
         await state.update_data(anonymous=True)
-        await show_summary(where(query), state, session, person)
+        await show_summary(message, state, session, person)
         return
     await state.set_state(Intake.anonymity)
-    await where(query).answer(_("May the cadre see your name? If you stay anonymous, only the case number "
-                                 "links you to the report."), reply_markup=keyboards.anonymity())
+    await message.answer(_("May the cadre see your name? If you stay anonymous, only the case number "
+                           "links you to the report."), reply_markup=keyboards.anonymity())
 
 
 @router.callback_query(StateFilter(Intake.anonymity), PickCb.filter(F.what == "anon"))
@@ -182,7 +233,7 @@ async def restart(query: CallbackQuery, state: FSMContext, session: AsyncSession
     await state.set_state(Intake.category)
     await state.set_data({"parts": []})
     await query.answer()
-    await show_categories(where(query), session, person)
+    await show_categories(where(query), session, person, offer_words_first=True)
 
 
 @router.callback_query(PickCb.filter((F.what == "intake") & (F.value == "cancel")))

@@ -120,10 +120,15 @@ async def show_help(message: Message, person: Person):
         text = _("• /cases — your open cases, nearest deadline first\n• Reply to a case card or a villager's "
                  "message to answer in chat\n• The buttons on a card accept, resolve, escalate or transfer it\n"
                  "• /cancel — stop what you are doing")
+        text += "\n" + _("• /diary — log a household visit (民情日记)\n• 👥 Team and 📝 Note on a card: helpers "
+                          "and notes; 🤝 Mediation on a dispute")
         if person.role in (Role.supervisor, Role.township_leader, Role.county_leader):
             text += "\n" + _("• /overdue — overdue cases\n• /stats — the rates of your area\n• /rank — who is "
                               "ahead and who is behind\n• /ledger — the ledger spreadsheet\n• /broadcast — send a "
                               "notice to households")
+            text += "\n" + _("• /risks — early warnings (风险研判)")
+        if person.role == Role.supervisor:
+            text += "\n" + _("• /signoff — cases waiting for your sign-off (销号)")
     await message.answer(text, reply_markup=keyboards.main_menu(person))
 
 

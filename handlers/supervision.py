@@ -14,6 +14,7 @@ from bot.texts_supervision import area_name, dates, period_usage, rank_text, ref
 from models import Person
 from services import ledger, metrics, ranking
 from services.config import ServiceConfig
+from services.diary_stats import visits_per_cadre
 from services.metrics import Cut
 from services.periods import named_period
 
@@ -53,7 +54,8 @@ async def stats(message: Message, command: CommandObject, session: AsyncSession,
         return
     period = named_period(PERIOD_WORDS[words[0]] if words else None, now, config.tz)
     result = await metrics.compute(session, period, now, scope)
-    await message.answer(stats_text(person, period, result, config.tz))
+    visits = await visits_per_cadre(session, period, scope)
+    await message.answer(stats_text(person, period, result, config.tz, visits))
 
 
 @router.message(Command("rank"))

@@ -17,7 +17,7 @@ from bot.keyboards import CaseCb
 from bot.parts import part_of
 from bot.screens import set_buttons, where
 from models import Person
-from models.enums import Rating
+from models.enums import Rating, Status
 from services import views
 from services.config import ServiceConfig
 from services.conversation import add_message, rate_case
@@ -43,13 +43,13 @@ async def my_cases(message: Message, session: AsyncSession, person: Person, conf
 
 @router.callback_query(CaseCb.filter(F.action == "rate"))
 async def rate(query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, person: Person,
-               state: FSMContext, now):
+               state: FSMContext, config: ServiceConfig, now):
     """Record the verdict; after "not satisfied", ask what is still wrong."""
     if callback_data.arg not in set(Rating):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     case = await rate_case(session, case_id=callback_data.case_id, villager=person,
-                           rating=Rating(callback_data.arg), now=now)
+                           rating=Rating(callback_data.arg), now=now, signoff=config.signoff)
     await query.answer(_("Thank you."))
     await set_buttons(query)
     if Rating(callback_data.arg) is Rating.unsatisfied:
@@ -57,6 +57,9 @@ async def rate(query: CallbackQuery, callback_data: CaseCb, session: AsyncSessio
         await state.set_data({"case_id": case.id})
         await where(query).answer(_("Case {number} is reopened. Please tell us what is still not solved; we pass "
                                      "it to the person in charge.").format(number=case.number))
+    elif case.status == Status.awaiting_signoff:
+        await where(query).answer(_("Thank you for your verdict. Case {number} is struck off once the supervisor "
+                                     "has checked it; you will be told.").format(number=case.number))
     else:
         await where(query).answer(_("Case {number} is closed. Thank you for your verdict.").format(
             number=case.number))

@@ -1,12 +1,14 @@
 """SQLAlchemy models and query helpers. Nothing here commits."""
 from models.base import Base, UTCDateTime
-from models.cases import Case, CaseCounter, CaseEvent, CaseHelper, CaseMessage
+from models.cases import Case, CaseCounter, CaseEvent, CaseHelper, CaseMessage, Mediation
 from models.delivery import ConversationState, MessageLink, OutboxMessage, ProcessedUpdate
 from models.directory import Assignment, Category, Person, Township, Village
+from models.households import DiaryEntry, Household
 from models.policy import Broadcast, BroadcastRun, PolicyArticle
 
 __all__ = [
     "Assignment", "Base", "Broadcast", "BroadcastRun", "PolicyArticle", "Case", "CaseCounter", "CaseEvent", "CaseHelper", "CaseMessage",
-    "Category", "ConversationState", "MessageLink", "OutboxMessage", "Person",
+    "Category", "ConversationState", "DiaryEntry", "Household", "Mediation", "MessageLink", "OutboxMessage",
+    "Person",
     "ProcessedUpdate", "Township", "UTCDateTime", "Village",
 ]

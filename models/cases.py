@@ -1,9 +1,9 @@
 """Cases, their append-only events and the messages of their conversation."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
@@ -57,6 +57,11 @@ class Case(Base):
     followup_stage: Mapped[int] = mapped_column(Integer, default=0)
     # The earliest moment a sweep has something to do for this case; NULL when nothing will be due.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Early warning (风险研判): the flags found at intake, and a priority raised by them (0 normal).
+    risk_flags: Mapped[list] = mapped_column(JSON, default=list)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # 并单: the first case of the matter several villagers reported, when linked to it.
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
     category: Mapped[Category] = relationship(lazy="joined")
     village: Mapped[Village] = relationship(lazy="joined")
@@ -110,6 +115,25 @@ class CaseMessage(Base):
     file_id: Mapped[str | None] = mapped_column(String(255))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class Mediation(Base):
+    """A mediation of a dispute (先行调解): who, when, where, and how it ended."""
+
+    __tablename__ = "mediations"
+    __table_args__ = (Index("ix_mediations_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    parties: Mapped[str] = mapped_column(Text)
+    held_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    agreement_text: Mapped[str | None] = mapped_column(Text)
+    agreement_file_id: Mapped[str | None] = mapped_column(String(255))
+    next_step: Mapped[str | None] = mapped_column(String(20))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CaseCounter(Base):

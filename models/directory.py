@@ -42,6 +42,8 @@ class Category(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     # Complaints about cadres' own conduct go to the inspector, never the village chain.
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A supervisor signs the closing off (销号): yes, no, or NULL for what SIGNOFF_REQUIRED says.
+    needs_signoff: Mapped[bool | None] = mapped_column(Boolean)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     def name(self, language: str) -> str:

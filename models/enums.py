@@ -14,6 +14,8 @@ class Role(StrEnum):
 
 
 STAFF_ROLES = frozenset(Role) - {Role.villager}
+# The channel of a villager record made for a household a cadre reports for (no account, never messaged).
+HOUSEHOLD_CHANNEL = "household"
 
 
 class Kind(StrEnum):
@@ -33,6 +35,8 @@ class Status(StrEnum):
     assigned = "assigned"
     in_progress = "in_progress"
     resolved = "resolved"
+    # The villager is content; a supervisor still has to sign the case off (销号).
+    awaiting_signoff = "awaiting_signoff"
     closed = "closed"
 
 
@@ -71,6 +75,54 @@ class EventKind(StrEnum):
     extended = "extended"
     supervised = "supervised"
     revisited = "revisited"
+    signoff_requested = "signoff_requested"
+    returned = "returned"  # 退回: a supervisor sends the case back to its owner
+    helper_added = "helper_added"
+    helper_removed = "helper_removed"
+    note = "note"  # an internal note of the team, never shown to the villager
+    mediated = "mediated"
+    flagged = "flagged"
+    linked = "linked"  # 并单: one matter reported by several villagers
+
+
+class MediationOutcome(StrEnum):
+    success = "success"  # 调解成功
+    failure = "failure"  # 调解不成
+
+
+class MediationNextStep(StrEnum):
+    """What follows a mediation that failed."""
+
+    escalate = "escalate"  # 上报
+    law = "law"  # 引导依法解决
+    again = "again"  # 择日再调
+
+
+class VisitKind(StrEnum):
+    """The four visits (四访) of the cadre's diary."""
+
+    life = "life"  # 访生活状况
+    production = "production"  # 访生产情况
+    policy = "policy"  # 访政策落实
+    development = "development"  # 访发展大计
+
+
+class HouseholdKind(StrEnum):
+    """The five kinds of people a cadre makes friends with (五类人员)."""
+
+    influential = "influential"  # 有威信的人
+    sanctioned = "sanctioned"  # 受过党纪法规处理的人: shown only to the paired cadre and supervisors
+    policy_doubt = "policy_doubt"  # 对落实政策有疑议的人
+    relocated = "relocated"  # 征地拆迁户
+    poor = "poor"  # 生活贫困户
+
+
+class RiskFlag(StrEnum):
+    """Why a case was flagged at intake (风险研判)."""
+
+    repeat = "repeat"  # the same villager, the same category, within 30 days
+    cluster = "cluster"  # three or more villagers of one village, one category, within 7 days
+    danger = "danger"  # the words carry danger (上访, 喝药, 打架 ...)
 
 
 class MessageKind(StrEnum):

@@ -95,8 +95,10 @@ async def case_id_by_link(session: AsyncSession, chat: str, message_id: int) -> 
 _CASE_FOR_REPLY = (
     select(Case.__table__.c.id, Case.__table__.c.number, Case.__table__.c.status, Case.__table__.c.owner_id,
            Case.__table__.c.reporter_id, Case.__table__.c.confidential, Case.__table__.c.first_response_at,
-           Village.__table__.c.township_id, CaseHelper.__table__.c.person_id.label("helper_id"))
+           Village.__table__.c.township_id, CaseHelper.__table__.c.person_id.label("helper_id"),
+           Person.__table__.c.channel.label("reporter_channel"))
     .join(Village.__table__, Village.__table__.c.id == Case.__table__.c.village_id)
+    .join(Person.__table__, Person.__table__.c.id == Case.__table__.c.reporter_id)
     .outerjoin(CaseHelper.__table__, CaseHelper.__table__.c.case_id == Case.__table__.c.id)
     .where(Case.__table__.c.id == bindparam("case_id"))
 )

@@ -41,7 +41,8 @@ async def send_weekly_briefing(ctx: JobContext, thresholds: Thresholds = Thresho
             if area not in built:
                 built[area] = (await build_briefing(
                     session, now, ctx.config.tz, scope_for(supervisor), thresholds,
-                    area=supervisor.township.name if supervisor.township else None)).to_payload()
+                    area=supervisor.township.name if supervisor.township else None,
+                    pair_every=ctx.config.pair_visit_every)).to_payload()
             enqueue(session, to=supervisor, notice="briefing", key=keys[supervisor.id], now=now,
                     priority=PRIORITY_REMINDER, briefing=built[area])
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from scheduler.context import JobContext
 from services import broadcasts
 from services.digest import queue_daily_digests
+from services.pairing import queue_pair_reminders
 from services.reminders import sweep_due
 
 BATCH = 500
@@ -36,3 +37,9 @@ async def report_broadcasts(ctx: JobContext) -> int:
     """Tell senders about their finished broadcast runs."""
     async with ctx.sessionmaker() as session:
         return await broadcasts.report_finished_runs(session, ctx.clock())
+
+
+async def remind_pair_visits(ctx: JobContext) -> int:
+    """Remind cadres of paired households not visited for PAIR_VISIT_EVERY (once per household and period)."""
+    async with ctx.sessionmaker() as session:
+        return await queue_pair_reminders(session, ctx.config.pair_visit_every, ctx.clock())

@@ -6,7 +6,7 @@ so the sender only formats it and never runs aggregates between two messages.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Case, Township, Village
 from models.db import LONG_RUNNING
-from models.enums import Status
+from models.enums import RiskFlag, Status
+from services.diary_stats import visits_per_cadre
 from services.ledger import days_late
-from services.lifecycle import OPEN_STATUSES
+from services.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES
 from services.metrics import Cut, Metrics, Owner, Scope, apply_scope, compute, compute_by
+from services.pairing import behind_on_visits
 from services.periods import Period, last_full_week, week_label
 
 LONGEST_OVERDUE = 5
@@ -71,6 +73,10 @@ class Briefing:
     daily: list[dict] = field(default_factory=list)
     # Per township: its rates this week.
     townships: list[dict] = field(default_factory=list)
+    # The campaign's tools: visits per cadre this week, cadres behind on pair visits, flagged cases.
+    visits: list[dict] = field(default_factory=list)
+    pair_behind: list[dict] = field(default_factory=list)
+    risks: dict = field(default_factory=dict)
 
     def to_payload(self) -> dict:
         """Return the briefing as JSON-ready data."""
@@ -130,8 +136,20 @@ async def daily_counts(session: AsyncSession, period: Period, scope: Scope, tz: 
     return out
 
 
+async def risk_summary(session: AsyncSession, week: Period, scope: Scope) -> dict:
+    """Count the cases flagged among the week's received ones, and name the open flagged ones (up to five)."""
+    query = apply_scope(select(Case.number, Case.risk_flags, Case.status).select_from(Case)
+                        .join(Village, Village.id == Case.village_id)
+                        .where(Case.priority > 0, Case.created_at >= week.start, Case.created_at < week.end), scope)
+    rows = (await session.execute(query.order_by(Case.priority.desc(), Case.id))).all()
+    counts = {flag.value: sum(flag.value in (flags or []) for _n, flags, _s in rows) for flag in RiskFlag}
+    open_numbers = [n for n, _f, status in rows if status in ACTIVE_STATUSES][:LONGEST_OVERDUE]
+    return {"flagged": len(rows), "by_flag": counts, "open": open_numbers}
+
+
 async def build_briefing(session: AsyncSession, now: datetime, tz: ZoneInfo, scope: Scope,
-                         thresholds: Thresholds = Thresholds(), area: str | None = None) -> Briefing:
+                         thresholds: Thresholds = Thresholds(), area: str | None = None,
+                         pair_every: timedelta = timedelta(days=30)) -> Briefing:
     """Build the briefing of the last full local week for the area in scope."""
     week = last_full_week(now, tz)
     this_week = await compute(session, week, now, scope)
@@ -148,4 +166,7 @@ async def build_briefing(session: AsyncSession, now: datetime, tz: ZoneInfo, sco
         townships=[{"name": u.name, "response_rate": u.metrics.response_rate,
                     "resolution_rate": u.metrics.resolution_rate,
                     "satisfaction_rate": u.metrics.satisfaction_rate} for u in townships],
+        visits=[v.as_dict() for v in await visits_per_cadre(session, week, scope)],
+        pair_behind=[] if scope.confidential else await behind_on_visits(session, pair_every, now, scope.township_id),
+        risks=await risk_summary(session, week, scope),
     )

@@ -6,6 +6,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from services.deadlines import DeadlinePolicy
+from services.risk import DEFAULT_DANGER_WORDS
+from services.signoff_rules import SignoffPolicy
 
 
 @dataclass(frozen=True)
@@ -14,3 +16,6 @@ class ServiceConfig:
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     followup_window: timedelta = timedelta(days=3)
     max_parts: int = 20
+    signoff: SignoffPolicy = field(default_factory=SignoffPolicy)
+    danger_words: tuple[str, ...] = DEFAULT_DANGER_WORDS
+    pair_visit_every: timedelta = timedelta(days=30)

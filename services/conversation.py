@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Case, MessageLink, Person
 from models import queries as q
-from models.enums import CloseReason, EventKind, Rating, Status
+from models.enums import HOUSEHOLD_CHANNEL, CloseReason, EventKind, Rating, Status
 from services import events
 from services.errors import CaseNotFound, InvalidTransition
 from services.handling import load_case
@@ -16,6 +16,8 @@ from services.intake import Part, check_part
 from services.lifecycle import CLOSED_STATUSES, Action, next_status
 from services.outbox import enqueue, enqueue_rows, outbox_row
 from services.permissions import require_can, require_reporter
+from services.signoff import needs_signoff, request_signoff
+from services.signoff_rules import SignoffPolicy
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ async def add_message(
     if not from_reporter:
         await _answered(session, case, author, now, rows)
     recipients = ({case.owner_id} | helpers) if from_reporter else {case.reporter_id}
+    if not from_reporter and case.reporter_channel == HOUSEHOLD_CHANNEL:
+        recipients = set()  # a household without an account hears the answer from its cadre in person
     await events.append_rows(session, rows)
     await enqueue_rows(session, [
         outbox_row(person_id, "relay", f"relay:{message_id}:{person_id}", now, case.id, message_id=message_id)
@@ -66,14 +70,21 @@ async def _answered(session: AsyncSession, row, author: Person, now: datetime, r
 
 
 async def rate_case(
-    session: AsyncSession, *, case_id: int, villager: Person, rating: Rating, now: datetime
+    session: AsyncSession, *, case_id: int, villager: Person, rating: Rating, now: datetime,
+    signoff: SignoffPolicy = SignoffPolicy(),
 ) -> Case:
-    """Record the villager's verdict: satisfied closes the case (销号), unsatisfied reopens it."""
+    """Record the villager's verdict: satisfied closes the case (销号) or puts it before a supervisor for
+    sign-off; unsatisfied reopens it."""
     case = require_reporter(villager, await q.case_by_id(session, case_id))
     action = Action.reopen if rating is Rating.unsatisfied else Action.close
-    case.status = next_status(case.status, action)
+    next_status(case.status, action)
     case.rating = rating
     await events.record(session, case, EventKind.rated, now, actor=villager, rating=rating)
+    if action is Action.close and await needs_signoff(session, case, signoff) and await request_signoff(
+            session, case, villager, now):
+        await session.commit()
+        return case
+    case.status = next_status(case.status, action)
     if action is Action.close:
         case.closed_at, case.close_reason = now, CloseReason.confirmed
         event = await events.record(session, case, EventKind.closed, now, actor=villager,

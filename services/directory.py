@@ -14,15 +14,18 @@ from models.enums import STAFF_ROLES, Kind, Role
 from services.categories import DEFAULT_CATEGORIES
 from services.durations import parse_duration
 from services.errors import DirectoryError
+from services.directory_households import apply_households, check_households
 from services.people import new_invite_token
 
-SHEETS = ("villages", "people", "categories")
+SHEETS = ("villages", "people", "categories", "households")
 COLUMNS = {
     "villages": ("code", "name", "township", "county"),
     "people": ("name", "role", "telegram_id", "phone", "villages", "categories", "township"),
     "categories": ("code", "name_zh", "name_en", "kind", "first_response", "resolve", "urgent"),
+    "households": ("village", "head", "phone", "kinds", "paired_cadre", "telegram_id"),
 }
 TRUE = {"1", "true", "yes", "y", "是", "x"}
+FALSE = {"0", "false", "no", "n", "否"}
 
 Rows = list[tuple[int, dict[str, str]]]
 
@@ -32,6 +35,7 @@ class ImportReport:
     villages: int = 0
     people: int = 0
     categories: int = 0
+    households: int = 0
     invitations: list[tuple[str, str, str]] = field(default_factory=list)  # (name, role, token)
 
 
@@ -81,6 +85,12 @@ def _codes(text: str) -> list[str]:
     return list(dict.fromkeys(c.strip() for c in text.replace("；", ";").split(";") if c.strip()))
 
 
+def _yes_no_default(text: str) -> bool | None:
+    """Read an optional yes/no column: yes, no, or empty for the setting's default."""
+    text = text.strip().lower()
+    return True if text in TRUE else False if text in FALSE else None
+
+
 def _check_categories(rows: Rows, problems: list[str]) -> list[dict]:
     out = []
     for n, row in rows:
@@ -91,6 +101,9 @@ def _check_categories(rows: Rows, problems: list[str]) -> list[dict]:
         if row.get("kind") not in set(Kind):
             problems.append(f"{where}: kind must be complaint, request or question, not {row.get('kind')!r}")
             continue
+        if row.get("needs_signoff", "").strip().lower() not in TRUE | FALSE | {""}:
+            problems.append(f"{where}: needs_signoff must be yes, no or empty, not {row['needs_signoff']!r}")
+            continue
         try:
             first, resolve = parse_duration(row.get("first_response", "")), parse_duration(row.get("resolve", ""))
         except ValueError as exc:
@@ -100,7 +113,7 @@ def _check_categories(rows: Rows, problems: list[str]) -> list[dict]:
                     "kind": row["kind"], "first_response_s": int(first.total_seconds()),
                     "resolve_s": int(resolve.total_seconds()), "urgent": row.get("urgent", "").lower() in TRUE,
                     "confidential": row.get("confidential", "").lower() in TRUE or row["code"] == "conduct",
-                    "position": n})
+                    "needs_signoff": _yes_no_default(row.get("needs_signoff", "")), "position": n})
     return out
 
 
@@ -155,6 +168,8 @@ async def import_directory(session: AsyncSession, sheets: dict[str, Rows], now: 
             people_rows.append((n, row))
         if tg:
             telegram_rows.setdefault(tg, n)
+    household_rows = await check_households(session, sheets.get("households", []), village_codes,
+                                            [row for _, row in people_rows], problems)
     if problems:
         raise DirectoryError(problems)
 
@@ -177,6 +192,7 @@ async def import_directory(session: AsyncSession, sheets: dict[str, Rows], now: 
     await session.flush()
     for _, row in people_rows:
         await _apply_person(session, row, townships, known_villages, report, now)
+    report.households = await apply_households(session, household_rows, known_villages, now)
     await session.commit()
     return report
 

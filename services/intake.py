@@ -16,6 +16,7 @@ from services.errors import InvalidInput, UnknownVillage
 from services.lifecycle import Action, next_status
 from services.numbering import next_case_number
 from services.outbox import enqueue_rows, outbox_row
+from services.risk import assess_new_case
 from services.routing import route_case
 from services.text import clean, is_blank
 
@@ -103,12 +104,34 @@ async def submit_case(
     draft_key: str | None = None,
 ) -> Case:
     """File the case, route it to its owner, start its clocks and queue the owner's card; a draft files once."""
-    if reporter.role != Role.villager or reporter.village_id is None:
-        raise InvalidInput("no_village")
     if draft_key is not None:
         filed = await q.case_filed_from(session, draft_key)
         if filed is not None and filed.reporter_id == reporter.id:
             return filed
+    case = await file_case(session, config, reporter=reporter, category_code=category_code, parts=parts,
+                           anonymous=anonymous, now=now, draft_key=draft_key)
+    await session.commit()
+    return case
+
+
+async def file_case(
+    session: AsyncSession,
+    config: ServiceConfig,
+    *,
+    reporter: Person,
+    category_code: str,
+    parts: list[Part],
+    anonymous: bool,
+    now: datetime,
+    draft_key: str | None = None,
+    filed_by: Person | None = None,
+) -> Case:
+    """Number, route and flag a new case and queue the owner's card, without committing.
+
+    `filed_by` is the cadre who files for a household (代为反映); the reporter is the household.
+    """
+    if reporter.role != Role.villager or reporter.village_id is None:
+        raise InvalidInput("no_village")
     category = await session.get(Category, category_code)
     if category is None:
         raise InvalidInput("category")
@@ -135,15 +158,19 @@ async def submit_case(
         level=route.level,
         summary=summarize(parts),
         created_at=now,
+        risk_flags=[],
+        priority=0,
     )
     set_deadlines(case, category, route.level, config.deadlines, now, escalated=False)
     session.add(case)
     await session.flush()
+    behalf = {"filed_by": filed_by.id} if filed_by is not None else {}
     await q.insert_messages(session, [part.values(case.id, reporter.id, now) for part in parts])
     await events.append_rows(session, [
-        events.event_row(case.id, EventKind.submitted, now, reporter, anonymous=case.anonymous, parts=len(parts)),
+        events.event_row(case.id, EventKind.submitted, now, filed_by or reporter, anonymous=case.anonymous,
+                         parts=len(parts), **behalf),
         events.event_row(case.id, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)])
     await enqueue_rows(session, [outbox_row(route.owner.id, "case_card", f"card:new:{case.id}", now, case.id,
                                             reason="new")])
-    await session.commit()
+    await assess_new_case(session, case, " ".join(p.text for p in parts if p.text), config.danger_words, now)
     return case

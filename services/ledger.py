@@ -44,7 +44,7 @@ KINDS = {"complaint": "诉求纠纷", "request": "办实事", "question": "政�
 # The bot's own words for the statuses, so the sheet and the chat agree.
 STATUSES = {
     Status.submitted: "已提交", Status.assigned: "待受理", Status.in_progress: "办理中",
-    Status.resolved: "已答复待评价", Status.closed: "已销号",
+    Status.resolved: "已答复待评价", Status.awaiting_signoff: "待督查销号", Status.closed: "已销号",
 }
 DISPOSITIONS = {
     "resolved": "解决到位", "explained": "解释到位", "assisted": "帮扶到位", "referred_to_law": "依法查处",
@@ -120,7 +120,7 @@ async def _batches(session: AsyncSession, query):
 
 async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: Scope, period: Period | None,
                        now: datetime, tz: ZoneInfo) -> int:
-    """Write the ledger workbook (台账 and 汇总 sheets) to a path or binary file; return the case count."""
+    """Write the ledger workbook (台账, 汇总, then 走访, 风险研判, 调解) to a path or binary file; return the count."""
     book = Book()
     sheet = book.sheet("台账", COLUMNS, column_formats=dict.fromkeys(DATE_COLUMNS, DATE_FORMAT))
     clock, now_utc = ExcelClock(tz), now.astimezone(timezone.utc).replace(tzinfo=None)
@@ -130,6 +130,7 @@ async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: 
         await asyncio.to_thread(_append_rows, sheet, rows, clock, now_utc)
     sheet.filter(sheet.rows)
     await _write_summary(session, book, scope, period, now)
+    await write_campaign_sheets(session, book, scope=scope, period=period, now=now, tz=tz)
     await asyncio.to_thread(book.save, target)
     log.info("ledger written: %d case(s)", sheet.rows)
     return sheet.rows
@@ -158,3 +159,7 @@ def _summary_row(name: str, metrics: Metrics) -> list:
     rates = [getattr(metrics, rate) for rate in SUMMARY_RATES]
     return [name, metrics.received, *(NO_DATA if rate is None else rate for rate in rates), metrics.closed,
             metrics.rated, metrics.overdue]
+
+
+# Placed last: the campaign's sheets reuse this module's words and formats.
+from services.ledger_campaign import write_campaign_sheets  # noqa: E402

@@ -11,15 +11,15 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, and_, case, func, or_, select
+from sqlalchemy import Float, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from models import Case, Category, Person, Township, Village
+from models import Case, Category, Mediation, Person, Township, Village
 from models.db import LONG_RUNNING
-from models.enums import Disposition, Kind, Rating, Role, Status
+from models.enums import Disposition, Kind, MediationOutcome, Rating, Role, Status
 from services.categories import DISPUTE_CATEGORIES
 from services.lifecycle import OPEN_STATUSES
 from services.periods import Period
@@ -27,7 +27,6 @@ from services.periods import Period
 log = logging.getLogger(__name__)
 
 SOLVED = (Disposition.resolved, Disposition.assisted)
-MEDIATED = (Disposition.resolved, Disposition.explained)
 CONTENT = (Rating.satisfied, Rating.basically)
 SUPERVISING_ROLES = frozenset({Role.supervisor, Role.township_leader, Role.county_leader, Role.inspector})
 
@@ -81,8 +80,8 @@ class Metrics:
 
     @property
     def mediation_rate(self) -> float | None:
-        """调解率: closed disputes (complaints in DISPUTE_CATEGORIES) settled by mediation, i.e.
-        with disposition resolved or explained rather than referred to law, ÷ closed disputes."""
+        """调解率: closed disputes (complaints in DISPUTE_CATEGORIES) with a successful recorded
+        mediation (调解成功, services/mediation.py) ÷ closed disputes."""
         return ratio(self.mediated, self.disputes_closed)
 
     def as_dict(self) -> dict:
@@ -199,6 +198,11 @@ def _count(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _mediated_successfully():
+    """Tell whether the case has a recorded mediation that succeeded (调解成功)."""
+    return exists().where(Mediation.case_id == Case.id, Mediation.outcome == MediationOutcome.success)
+
+
 def _received_in(period: Period):
     """Keep the cases received in [start, end)."""
     return and_(Case.created_at >= period.start, Case.created_at < period.end)
@@ -217,7 +221,7 @@ def _counts_query(period: Period, scope: Scope, cut: Cut | None):
         _count(Case.rating.is_not(None)).label("rated"),
         _count(Case.rating.in_(CONTENT)).label("satisfied"),
         _count(dispute).label("disputes_closed"),
-        _count(and_(dispute, Case.disposition.in_(MEDIATED))).label("mediated"),
+        _count(and_(dispute, _mediated_successfully())).label("mediated"),
     ]
     return _query(columns, scope, cut).where(_received_in(period))
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OutboxMessage, Person
 from models.delivery import PRIORITY_CONVERSATION
+from models.enums import HOUSEHOLD_CHANNEL
 
 
 def enqueue(
@@ -21,8 +22,14 @@ def enqueue(
     priority: int = PRIORITY_CONVERSATION,
     not_before: datetime | None = None,
     **params,
-) -> OutboxMessage:
-    """Add one outbox row: a notice kind and its parameters, for one recipient, under a unique key."""
+) -> OutboxMessage | None:
+    """Add one outbox row: a notice kind and its parameters, for one recipient, under a unique key.
+
+    A household that a cadre reports for and that has no account of its own is never written to: the
+    cadre carries the news in person (see services/diary.py).
+    """
+    if to.channel == HOUSEHOLD_CHANNEL:
+        return None
     row = OutboxMessage(**outbox_row(to.id, notice, key, now, case_id, priority, not_before, **params))
     session.add(row)
     return row

@@ -7,7 +7,12 @@ from services.errors import CaseNotFound, NotAllowed
 from services.lifecycle import Action
 
 # Actions only the owner takes; leaders may also reassign (transfer) inside their area.
-OWNER_ACTIONS = frozenset({Action.accept, Action.resolve, Action.escalate, Action.transfer, Action.extend})
+OWNER_ACTIONS = frozenset({Action.accept, Action.resolve, Action.escalate, Action.transfer, Action.extend,
+                           Action.team, Action.mediate, Action.link})
+# The team (owner and helpers) answers the villager and keeps notes; helpers can do nothing else.
+TEAM_ACTIONS = frozenset({Action.reply, Action.note})
+# A supervisor of the case's area signs the closing off (销号) or sends the case back (退回).
+SUPERVISOR_ACTIONS = frozenset({Action.sign_off, Action.send_back})
 
 
 def in_area(person: Person, case: Case) -> bool:
@@ -39,8 +44,14 @@ def require_visible(person: Person, case: Case | None, helpers: set[int] = froze
 def require_can(person: Person, action: Action, case: Case, helpers: set[int] = frozenset()) -> None:
     """Raise NotAllowed unless the person may take `action` on the case."""
     require_visible(person, case, helpers)
-    if action is Action.reply:
-        if case.reporter_id == person.id or case.owner_id == person.id or person.id in helpers:
+    if action is Action.reply and case.reporter_id == person.id:
+        return
+    if action in TEAM_ACTIONS:
+        if case.owner_id == person.id or person.id in helpers:
+            return
+        raise NotAllowed()
+    if action in SUPERVISOR_ACTIONS:
+        if not case.confidential and person.role == Role.supervisor and in_area(person, case):
             return
         raise NotAllowed()
     if action in OWNER_ACTIONS and case.owner_id == person.id:

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Case, CaseEvent, CaseHelper, CaseMessage, Person
+from models import Case, CaseEvent, CaseHelper, CaseMessage, Mediation, Person
 from models import queries as q
-from services.errors import CaseNotFound
-from services.lifecycle import ACTIVE_STATUSES
-from services.permissions import require_visible
+from services.errors import CaseNotFound, NotAllowed
+from services.lifecycle import ACTIVE_STATUSES, Action, allowed
+from services.permissions import require_can, require_visible
 
 LIST_LIMIT = 20
 
@@ -64,6 +65,49 @@ async def case_with_description(
     """Return the case and the villager's own messages, for someone allowed to see it."""
     case = await visible_case(session, case_id, viewer)
     return case, await q.description_of(session, case)
+
+
+@dataclass(frozen=True)
+class CardExtras:
+    """What a staff card shows beside the case row: the team, the matter it is linked to, mediations."""
+
+    team: tuple[str, ...] = ()
+    linked_to: str | None = None
+    mediations: tuple[tuple[str, str], ...] = ()  # (local day, outcome)
+
+
+async def card_extras(session: AsyncSession, case: Case) -> CardExtras:
+    """Collect the team's names, the number of the case this one is linked to and the mediations."""
+    team = (await session.scalars(select(Person.name).join(CaseHelper, CaseHelper.person_id == Person.id)
+                                  .where(CaseHelper.case_id == case.id).order_by(Person.name))).all()
+    linked = await session.scalar(select(Case.number).where(Case.id == case.linked_to_id)) if case.linked_to_id else None
+    mediations = (await session.execute(select(Mediation.held_on, Mediation.outcome)
+                                        .where(Mediation.case_id == case.id).order_by(Mediation.id))).all()
+    return CardExtras(tuple(team), linked, tuple((day.isoformat(), outcome) for day, outcome in mediations))
+
+
+@dataclass(frozen=True)
+class StaffCard:
+    """What a staff member's card shows, and which buttons are theirs."""
+
+    case: Case
+    parts: Sequence[CaseMessage]
+    extras: CardExtras
+    helper: bool  # the viewer is on the case's team
+    signs_off: bool  # the viewer may sign the case off now
+
+
+async def staff_card(session: AsyncSession, case_id: int, viewer: Person) -> StaffCard:
+    """Return the card of a case for a staff member allowed to see it."""
+    case = await visible_case(session, case_id, viewer)
+    helpers = await q.helper_ids(session, case.id)
+    try:
+        require_can(viewer, Action.sign_off, case, helpers)
+        signs_off = allowed(case.status, Action.sign_off)
+    except NotAllowed:
+        signs_off = False
+    return StaffCard(case, await q.description_of(session, case), await card_extras(session, case),
+                     viewer.id in helpers, signs_off)
 
 
 async def last_reply_of(session: AsyncSession, case_id: int, author: Person) -> str | None:

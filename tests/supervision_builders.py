@@ -2,7 +2,8 @@
 
 The set below, counted over PERIOD (the 30 days before START) for the whole county:
 received 7; first contact in time 5; closed 5, of them 4 by the deadline; solved (resolved or
-assisted) 2; rated 5, content 4; disputes closed 2, mediated 1; overdue now 2 (one received before
+assisted) 2; rated 5, content 4; disputes closed 2, of them 1 with a successful recorded mediation
+(the other's mediation failed and it was referred to law); overdue now 2 (one received before
 the period); median first contact 4 h; median time to close 5 days.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from models import Case, Category, Person, Township, Village
+from models import Case, Category, Mediation, Person, Township, Village
 from services.periods import Period
 from tests.conftest import START
 
@@ -36,6 +37,7 @@ class Spec:
     anonymous: bool = False
     first_response: timedelta = timedelta(hours=24)
     resolve: timedelta = timedelta(days=7)
+    mediation: str | None = None  # the outcome of a recorded mediation (调解成功 / 调解不成)
 
 
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -43,8 +45,9 @@ KNOWN_SET = [
     Spec("sq01", "王建国", contact=2 * H, closed=3 * D, disposition="resolved", rating="satisfied"),
     Spec("sq01", "王建国", contact=30 * H, closed=9 * D, disposition="explained", rating="basically",
          reporter="李大妈", anonymous=True),
-    Spec("sq01", "孙丽", "land", contact=1 * H, closed=5 * D, disposition="referred_to_law"),
-    Spec("sq02", "李秀英", "property", contact=3 * H, closed=2 * D, disposition="explained", rating="satisfied"),
+    Spec("sq01", "孙丽", "land", contact=1 * H, closed=5 * D, disposition="referred_to_law", mediation="failure"),
+    Spec("sq02", "李秀英", "property", contact=3 * H, closed=2 * D, disposition="explained", rating="satisfied",
+         mediation="success"),
     Spec("qh01", "赵志强", "hardship", contact=10 * H, closed=6 * D, disposition="assisted", rating="satisfied"),
     Spec("qh01", "赵志强", "security", status="assigned"),
     Spec("qh02", "赵志强", contact=5 * H, status="in_progress", rating="unsatisfied", created=-3 * D),
@@ -89,6 +92,12 @@ async def add_case(session, spec: Spec, number: int) -> Case:
     )
     session.add(case)
     await session.flush()
+    if spec.mediation is not None:
+        session.add(Mediation(case_id=case.id, parties="甲 与 乙", held_on=(created + timedelta(days=1)).date(),
+                              place="村委会", outcome=spec.mediation, recorded_by_id=owner.id,
+                              agreement_text="协议" if spec.mediation == "success" else None,
+                              next_step="law" if spec.mediation == "failure" else None, at=created))
+        await session.flush()
     return case
 
 

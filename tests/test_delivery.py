@@ -37,12 +37,12 @@ def sender(fake, sessionmaker, clock) -> OutboxSender:
 @pytest.fixture
 async def report(sessionmaker, config, county, clock):
     """File a case from 张大爷 of 石桥村 and return it."""
-    async def report(words: str = "村口的河被排污染黑了") -> Case:
+    async def report(words: str = "村口的河被排污染黑了", category: str = "environment") -> Case:
         async with sessionmaker() as s:
             zhang = await identify(s, channel="telegram", external_id="3001", name="张大爷", language_code="zh",
                                    now=clock())
             await set_village(s, zhang, "sq01")
-            return await submit_case(s, config, reporter=zhang, category_code="environment",
+            return await submit_case(s, config, reporter=zhang, category_code=category,
                                      parts=[Part(MessageKind.text, text=words)], anonymous=False, now=clock())
     return report
 
@@ -113,7 +113,8 @@ async def test_a_person_who_blocked_the_bot_is_marked_unreachable_and_not_called
     fake.fail_next.append(TelegramForbiddenError(method=ANY_METHOD, message="Forbidden: bot was blocked by the user"))
     await sender.deliver_due()
     calls = len(fake.calls)
-    await report("第二件")
+    # Another category: the same one again would also alert the supervisor (early warning, a repeat).
+    await report("第二件", category="hardship")
 
     handled = await sender.deliver_due()
 

@@ -8,8 +8,8 @@ import pytest
 from models.enums import Status
 from services.errors import InvalidTransition
 from services.lifecycle import (
-    ACTIVE_STATUSES, AWAITING_FEEDBACK, CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Action, allowed,
-    next_status,
+    ACTIVE_STATUSES, AWAITING_FEEDBACK, AWAITING_SIGNOFF, CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Action,
+    allowed, next_status,
 )
 
 S, A = Status, Action
@@ -31,6 +31,25 @@ EXPECTED: dict[tuple[Status, Action], Status] = {
     (S.in_progress, A.extend): S.in_progress,
     (S.resolved, A.reopen): S.in_progress,
     (S.resolved, A.close): S.closed,
+    (S.resolved, A.await_signoff): S.awaiting_signoff,
+    (S.awaiting_signoff, A.reply): S.awaiting_signoff,
+    (S.awaiting_signoff, A.sign_off): S.closed,
+    (S.awaiting_signoff, A.send_back): S.in_progress,
+    (S.assigned, A.mediate): S.assigned,
+    (S.in_progress, A.mediate): S.in_progress,
+    (S.resolved, A.mediate): S.resolved,
+    (S.assigned, A.note): S.assigned,
+    (S.in_progress, A.note): S.in_progress,
+    (S.resolved, A.note): S.resolved,
+    (S.awaiting_signoff, A.note): S.awaiting_signoff,
+    (S.assigned, A.team): S.assigned,
+    (S.in_progress, A.team): S.in_progress,
+    (S.resolved, A.team): S.resolved,
+    (S.awaiting_signoff, A.team): S.awaiting_signoff,
+    (S.assigned, A.link): S.assigned,
+    (S.in_progress, A.link): S.in_progress,
+    (S.resolved, A.link): S.resolved,
+    (S.awaiting_signoff, A.link): S.awaiting_signoff,
 }
 
 TABLE = [
@@ -70,10 +89,11 @@ def test_a_closed_case_accepts_no_action_at_all():
 def test_open_and_closed_sets_are_disjoint():
     assert not OPEN_STATUSES & CLOSED_STATUSES
     assert not AWAITING_FEEDBACK & (OPEN_STATUSES | CLOSED_STATUSES)
+    assert not AWAITING_SIGNOFF & (OPEN_STATUSES | AWAITING_FEEDBACK | CLOSED_STATUSES)
 
 
-def test_open_awaiting_feedback_and_closed_cover_every_status():
-    assert OPEN_STATUSES | AWAITING_FEEDBACK | CLOSED_STATUSES == set(Status)
+def test_open_awaiting_feedback_awaiting_signoff_and_closed_cover_every_status():
+    assert OPEN_STATUSES | AWAITING_FEEDBACK | AWAITING_SIGNOFF | CLOSED_STATUSES == set(Status)
     assert ACTIVE_STATUSES == set(Status) - CLOSED_STATUSES
 
 
@@ -83,3 +103,12 @@ def test_every_status_but_closed_can_be_left_and_closed_can_be_reached():
 
     assert leavable == set(Status) - CLOSED_STATUSES
     assert Status.closed in reachable
+
+
+@pytest.mark.parametrize(("action", "expected"), [(A.sign_off, S.closed), (A.send_back, S.in_progress)])
+def test_a_case_awaiting_signoff_is_closed_or_sent_back_by_the_supervisor(action, expected):
+    assert next_status(S.awaiting_signoff, action) is expected
+
+
+def test_a_villager_cannot_rate_again_while_the_supervisor_decides():
+    assert not allowed(S.awaiting_signoff, A.close) and not allowed(S.awaiting_signoff, A.reopen)

@@ -83,6 +83,19 @@ ORDINARY = [
     ("supervisor of another township", SEE, CaseNotFound),
     ("owner inspector", SEE, CaseNotFound), ("another inspector", SEE, CaseNotFound),
     ("another inspector", A.reply, CaseNotFound),
+    # The team (一支队伍): helpers note and answer; only the owner changes the team, mediates, links.
+    ("village cadre", A.note, OK), ("helper cadre", A.note, OK), ("village cadre", A.team, OK),
+    ("village cadre", A.mediate, OK), ("village cadre", A.link, OK),
+    ("helper cadre", A.team, NotAllowed), ("helper cadre", A.mediate, NotAllowed), ("helper cadre", A.link, NotAllowed),
+    ("township leader", A.note, NotAllowed), ("township leader", A.team, NotAllowed),
+    ("reporter", A.note, NotAllowed), ("reporter", A.team, NotAllowed),
+    # Sign-off (销号): a supervisor of the area only.
+    ("county supervisor", A.sign_off, OK), ("county supervisor", A.send_back, OK),
+    ("township supervisor", A.sign_off, OK),
+    ("supervisor of another township", A.sign_off, CaseNotFound),
+    ("village cadre", A.sign_off, NotAllowed), ("helper cadre", A.send_back, NotAllowed),
+    ("township leader", A.sign_off, NotAllowed), ("county leader", A.sign_off, NotAllowed),
+    ("reporter", A.sign_off, NotAllowed),
 ]
 CONFIDENTIAL = [
     ("reporter", SEE, OK), ("reporter", A.reply, OK), ("reporter", RATE, OK),
@@ -97,6 +110,8 @@ CONFIDENTIAL = [
     ("township leader", SEE, CaseNotFound), ("township leader", A.transfer, CaseNotFound),
     ("county leader", SEE, CaseNotFound), ("county leader", A.transfer, CaseNotFound),
     ("county supervisor", SEE, CaseNotFound), ("township supervisor", SEE, CaseNotFound),
+    ("county supervisor", A.sign_off, CaseNotFound), ("owner inspector", A.sign_off, NotAllowed),
+    ("another inspector", A.note, NotAllowed),
 ]
 TABLE = [pytest.param(who, action, verdict, False, id=f"{who}-{action}") for who, action, verdict in ORDINARY] + [
     pytest.param(who, action, verdict, True, id=f"confidential-{who}-{action}")
