@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.app import App, build_app, utc_now
 from bot.i18n import make_i18n
 from bot.cli import CommandError
+from bot.dashboard import start_dashboard
 from bot.demo import load_demo
 from bot.settings import Settings
 from scheduler import jobs, make_scheduler
@@ -33,7 +35,8 @@ COMMANDS = [
     ("settings", __("Notice settings")), ("cases", __("Open cases (staff)")),
     ("overdue", __("Overdue cases (supervisors)")), ("stats", __("Rates (supervisors)")),
     ("rank", __("Ranking (supervisors)")), ("ledger", __("Ledger (supervisors)")),
-    ("broadcast", __("Send a broadcast (supervisors)")), ("help", __("Help")),
+    ("broadcast", __("Send a broadcast (supervisors)")), ("dashboard", __("Web dashboard (staff)")),
+    ("help", __("Help")),
     ("cancel", __("Cancel the current step")),
 ]
 
@@ -48,8 +51,8 @@ async def run(settings: Settings) -> int:
     return 0
 
 
-async def serve(app: App) -> None:
-    """Check the token, then poll for updates while the outbox sender runs beside."""
+async def serve(app: App, dashboard_ready: Callable[[str], None] | None = None) -> None:
+    """Check the token, then poll for updates while the outbox sender and the dashboard run beside."""
     try:
         me = await app.bot.get_me()
     except TelegramUnauthorizedError:
@@ -69,6 +72,12 @@ async def serve(app: App) -> None:
     if app.engine.dialect.name == "sqlite":
         # The embedded default runs one process: claims left by a killed one can be taken back now.
         await app.sender.release_claims()
+    dashboard = await start_dashboard(app)
+    if dashboard is not None:
+        app.dispatcher["dashboard_url"] = dashboard[1]
+        log.info("dashboard at %s (staff log in with /dashboard in chat)", dashboard[1])
+        if dashboard_ready is not None:
+            dashboard_ready(dashboard[1])
     sender = asyncio.create_task(app.sender.run(), name="outbox")
     scheduler = start_scheduler(app)
     try:
@@ -77,6 +86,8 @@ async def serve(app: App) -> None:
     finally:
         scheduler.shutdown(wait=False)
         sender.cancel()
+        if dashboard is not None:
+            await dashboard[0].stop()
         await app.bot.session.close()
         await app.engine.dispose()
 

@@ -2,7 +2,8 @@
 from aiogram import Router
 
 from handlers import (
-    broadcast, cadre, conversation, deadlines, fallback, intake, policy, replies, start, supervision, villager,
+    broadcast, cadre, conversation, dashboard, deadlines, fallback, intake, policy, replies, start, supervision,
+    villager,
 )
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
@@ -12,6 +13,8 @@ ROUTERS: list[Router] = [
     # Supervisors' commands (/stats, /rank, /ledger) right after /start and /cancel: plain commands,
     # never a reply or a step of a conversation.
     supervision.router,
+    # /dashboard is a plain command too: a login link whatever step the person is in.
+    dashboard.router,
     replies.router,
     cadre.router,
     deadlines.router,

@@ -115,6 +115,7 @@ async def show_help(message: Message, person: Person):
         text = _("• /cases — your open cases, nearest deadline first\n• Reply to a case card or a villager's "
                  "message to answer in chat\n• The buttons on a card accept, resolve, escalate or transfer it\n"
                  "• /cancel — stop what you are doing")
+        text += "\n" + _("• /dashboard — a login link to the web dashboard")
         if person.role in (Role.supervisor, Role.township_leader, Role.county_leader):
             text += "\n" + _("• /overdue — overdue cases\n• /stats — the rates of your area\n• /rank — who is "
                               "ahead and who is behind\n• /ledger — the ledger spreadsheet\n• /broadcast — send a "

@@ -94,9 +94,13 @@ async def submit_case(
     parts: list[Part],
     anonymous: bool,
     now: datetime,
+    village: Village | None = None,
 ) -> Case:
-    """File the case, route it to its owner, start its clocks and queue the owner's card."""
-    if reporter.role != Role.villager or reporter.village_id is None:
+    """File the case, route it to its owner, start its clocks and queue the owner's card.
+
+    `village` is where the case is (another system's reports name it); by default the reporter's own.
+    """
+    if reporter.role != Role.villager or (village is None and reporter.village_id is None):
         raise InvalidInput("no_village")
     category = await session.get(Category, category_code)
     if category is None:
@@ -106,7 +110,7 @@ async def submit_case(
         raise InvalidInput("empty")
     if len(parts) > config.max_parts:
         raise InvalidInput("too_many")
-    village = await session.get(Village, reporter.village_id)
+    village = village or await session.get(Village, reporter.village_id)
     route = await route_case(session, village, category)
 
     case = Case(

@@ -65,8 +65,11 @@ def days_late(due_at: datetime | None, closed_at: datetime | None, now: datetime
     return math.ceil(late / 86400) if late > 0 else 0
 
 
-def ledger_query(scope: Scope, period: Period | None):
-    """Select the ledger's columns for the cases in scope (received in the period, if one is given)."""
+def ledger_query(scope: Scope, period: Period | None, where: tuple = ()):
+    """Select the ledger's columns for the cases in scope (received in the period, if one is given).
+
+    `where` adds conditions a scope cannot say (the dashboard's status, overdue and own-case filters).
+    """
     query = (
         select(Case.number, Case.level, Township.name, Village.name, Category.name_zh, Case.kind, Owner.name,
                Case.created_at, Case.first_response_at, Case.due_at, Case.status, Case.disposition,
@@ -81,7 +84,7 @@ def ledger_query(scope: Scope, period: Period | None):
     query = apply_scope(query, scope)
     if period is not None:
         query = query.where(Case.created_at >= period.start, Case.created_at < period.end)
-    return query
+    return query.where(*where)
 
 
 def _header(sheet, columns) -> None:
@@ -120,13 +123,13 @@ def _append_rows(sheet, rows, now: datetime, tz: ZoneInfo) -> None:
 
 
 async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: Scope, period: Period | None,
-                       now: datetime, tz: ZoneInfo) -> int:
+                       now: datetime, tz: ZoneInfo, where: tuple = ()) -> int:
     """Write the ledger workbook (台账 and 汇总 sheets) to a path or binary file; return the case count."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("台账")
     _header(sheet, COLUMNS)
     count = 0
-    result = await session.stream(ledger_query(scope, period).execution_options(yield_per=BATCH))
+    result = await session.stream(ledger_query(scope, period, where).execution_options(yield_per=BATCH))
     async for rows in result.partitions():
         # openpyxl is slow pure Python (a few thousand rows a second): each batch goes to a worker
         # thread so that a bot serving updates on this event loop keeps answering meanwhile.

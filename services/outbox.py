@@ -8,6 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import OutboxMessage, Person
 from models.delivery import PRIORITY_CONVERSATION
 
+# Channels that receive nothing: a case posted by another system over Open311 is followed there by
+# polling the API, so notices to its stand-in reporter are not queued at all (they could never be sent).
+SILENT_CHANNELS = frozenset({"open311"})
+
 
 def enqueue(
     session: AsyncSession,
@@ -20,8 +24,10 @@ def enqueue(
     priority: int = PRIORITY_CONVERSATION,
     not_before: datetime | None = None,
     **params,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Add one outbox row: a notice kind and its parameters, for one recipient, under a unique key."""
+    if to.channel in SILENT_CHANNELS:
+        return None
     row = OutboxMessage(
         key=key,
         person_id=to.id,
