@@ -13,7 +13,7 @@ from models import WebSession
 from models.enums import MessageKind
 from services import handling
 from services.dashboard import case_detail, case_message, visible_case
-from services.errors import InvalidInput
+from services.errors import CaseNotFound, InvalidInput
 from services.wording import Words
 from web.context import db_session, web_context
 from web.dashboard_login import checked_form, reader_session
@@ -37,7 +37,12 @@ async def show_case(number: str, request: Request, web_session: WebSession = Dep
                   done=request.query_params.get("done", ""))
 
 
-def _back(number: str, done: str) -> RedirectResponse:
+async def _back(session: AsyncSession, number: str, reader, done: str) -> RedirectResponse:
+    """Go back to the case, or to the ledger when the action took the case out of the reader's sight."""
+    try:
+        await visible_case(session, number, reader)
+    except CaseNotFound:
+        return RedirectResponse(f"/ledger?done={done}&case={quote(number)}", status_code=303)
     return RedirectResponse(f"/case/{quote(number)}?done={done}", status_code=303)
 
 
@@ -47,7 +52,7 @@ async def accept(number: str, request: Request, form: dict = Depends(checked_for
     """Take the case on, as ✋ does in chat."""
     case = await visible_case(session, number, web_session.person)
     await handling.accept_case(session, case_id=case.id, actor=web_session.person, now=web_context(request).clock())
-    return _back(number, "accepted")
+    return await _back(session, number, web_session.person, "accepted")
 
 
 @router.post("/case/{number}/escalate")
@@ -58,7 +63,7 @@ async def escalate(number: str, request: Request, form: dict = Depends(checked_f
     case = await visible_case(session, number, web_session.person)
     await handling.escalate_case(session, web.config, case_id=case.id, actor=web_session.person,
                                  reason=form.get("reason", ""), now=web.clock())
-    return _back(number, "escalated")
+    return await _back(session, number, web_session.person, "escalated")
 
 
 @router.post("/case/{number}/transfer")
@@ -71,7 +76,7 @@ async def transfer(number: str, request: Request, form: dict = Depends(checked_f
         raise InvalidInput("person")
     await handling.transfer_case(session, case_id=case.id, actor=web_session.person, to_person_id=int(target),
                                  reason=form.get("reason", ""), now=web_context(request).clock())
-    return _back(number, "transferred")
+    return await _back(session, number, web_session.person, "transferred")
 
 
 @router.get("/case/{number}/file/{message_id}")

@@ -34,7 +34,7 @@ async def ledger(request: Request, web_session: WebSession = Depends(reader_sess
                   order=order, chosen=chosen, params=params, options=await choices(session, reader),
                   statuses=list(Status), query=lambda **changes: query_string(
                       params, keys=(*LEDGER_KEYS, "sort", "dir", "page"), **changes),
-                  export=query_string(params))
+                  export=query_string(params), done=params.get("done", ""), done_case=params.get("case", ""))
 
 
 @router.get("/ledger.xlsx")
