@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -30,6 +30,9 @@ MAX_DISTANCE_KM = 30.0
 MASK = "***"
 LONG_NUMBER = re.compile(r"\d{7,}")
 STATUSES = ("open", "closed")
+FRACTION = re.compile(r"\.\d{7,}")
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,19 @@ def parse_list(text: str | None) -> tuple[str, ...]:
 
 
 def parse_moment(text: str | None, tz: ZoneInfo, name: str) -> datetime | None:
-    """Read a W3C/ISO 8601 date or date-time (local time when it has no offset); raise InvalidInput(name)."""
+    """Read a W3C/ISO 8601 date or date-time (local time when it has no offset); raise InvalidInput(name).
+
+    Moments before 1900 or after 9000 are taken as those bounds: no case lies beyond them either way.
+    """
     if not text:
         return None
+    text = FRACTION.sub(lambda m: m.group(0)[:7], text.strip().upper().replace("Z", "+00:00"))
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(name) from None
+    if not EARLIEST.year <= moment.year <= LATEST.year - 1:
+        return EARLIEST if moment.year < EARLIEST.year else LATEST
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
@@ -93,7 +102,7 @@ def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime | No
     if query.start is None and query.end is None:
         return now - DEFAULT_SPAN, None
     if query.start is None:
-        return query.end - DEFAULT_SPAN, query.end
+        return max(query.end, EARLIEST + DEFAULT_SPAN) - DEFAULT_SPAN, query.end
     return query.start, query.end
 
 
@@ -202,12 +211,27 @@ async def village_at(session: AsyncSession, address_id: str | None, lat: float |
     return nearest
 
 
+def parse_coordinate(text: str | float | None) -> float | None:
+    """Read lat or long; raise InvalidInput("lat") for anything but a finite number."""
+    if text is None or text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput("lat") from None
+    if not math.isfinite(value):
+        raise InvalidInput("lat")
+    return value
+
+
 async def submit_request(session: AsyncSession, config: ServiceConfig, *, api_key: str | None,
                          service_code: str | None, description: str | None, now: datetime,
-                         address_id: str | None = None, lat: float | None = None, long: float | None = None,
-                         media_url: str | None = None) -> Case:
+                         address_id: str | None = None, lat: str | float | None = None,
+                         long: str | float | None = None, media_url: str | None = None) -> Case:
     """File a request from another system as a case, routed and numbered like a villager's report."""
+    # The key first: a caller without one learns nothing about what else is wrong.
     reporter = await reporter_for(session, api_key)
+    lat, long = parse_coordinate(lat), parse_coordinate(long)
     category = await session.get(Category, service_code) if service_code else None
     if category is None or category.confidential:
         raise InvalidInput("service_code")

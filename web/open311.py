@@ -168,9 +168,9 @@ async def _requests(request: Request, session: AsyncSession, xml: bool, *, juris
 FILTERS = {
     "service_request_id": Query(None, description="case numbers, comma-separated; other filters are then ignored"),
     "service_code": Query(None, description="service codes, comma-separated"),
-    "start_date": Query(None, description="received at or after (ISO 8601)"),
-    "end_date": Query(None, description="received at or before (ISO 8601)"),
-    "status": Query(None, description="open, closed, or both comma-separated"),
+    "start_date": Query(None, description="received at or after (ISO 8601)", json_schema_extra={"format": "date-time"}),
+    "end_date": Query(None, description="received at or before (ISO 8601)", json_schema_extra={"format": "date-time"}),
+    "status": Query(None, description="open, closed, or both comma-separated", pattern=r"^(open|closed)(,(open|closed))?$"),
 }
 
 
@@ -224,19 +224,6 @@ async def request_xml(service_request_id: str, request: Request, jurisdiction_id
     return await _one(request, session, service_request_id, jurisdiction_id, xml=True)
 
 
-def _number(text: str | None) -> float | None:
-    """Read lat or long; raise InvalidInput("lat") for anything but a finite number."""
-    if text in (None, ""):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInput("lat") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise InvalidInput("lat")
-    return value
-
-
 async def _create(request: Request, session: AsyncSession, xml: bool, *, api_key, jurisdiction_id, service_code,
                   address_id, lat, long, description, media_url):
     web = web_context(request)
@@ -244,7 +231,7 @@ async def _create(request: Request, session: AsyncSession, xml: bool, *, api_key
         _jurisdiction(jurisdiction_id)
         case = await open311.submit_request(
             session, web.config, api_key=api_key, service_code=service_code, description=description,
-            address_id=address_id, lat=_number(lat), long=_number(long), media_url=media_url, now=web.clock())
+            address_id=address_id, lat=lat, long=long, media_url=media_url, now=web.clock())
     except DomainError as exc:
         await session.rollback()
         return _failure(exc, xml)
