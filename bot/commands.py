@@ -72,7 +72,11 @@ async def serve(app: App, dashboard_ready: Callable[[str], None] | None = None) 
     if app.engine.dialect.name == "sqlite":
         # The embedded default runs one process: claims left by a killed one can be taken back now.
         await app.sender.release_claims()
-    dashboard = await start_dashboard(app)
+    try:
+        dashboard = await start_dashboard(app)
+    except CommandError:
+        await app.bot.session.close()
+        raise
     if dashboard is not None:
         app.dispatcher["dashboard_url"] = dashboard[1]
         log.info("dashboard at %s (staff log in with /dashboard in chat)", dashboard[1])

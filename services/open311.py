@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Case, CaseEvent, Category, Person, Township, Village
+from models import Case, CaseEvent, Category, Person, Village
 from models.enums import Level, MessageKind, Status
 from services import wording
 from services.api_keys import reporter_for

@@ -312,3 +312,11 @@ async def test_a_staff_member_who_left_is_logged_out(app, sessionmaker, clock, c
         response = await browser.get("/")
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/case/2026-000001/file/abc", "/case/2026-000001/file/999999"])
+async def test_a_hand_edited_file_address_is_a_missing_page(app, sessionmaker, clock, cases, path):
+    async with logged_in(app, sessionmaker, "吴督查", clock) as browser:
+        response = await browser.get(path)
+
+    assert response.status_code == 404 and "<html" in response.text

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +51,15 @@ def make_web_app(sessionmaker: async_sessionmaker[AsyncSession], config: Service
                 response.headers.setdefault(name, value)
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # Open311 answers with the spec's error list; a hand-edited dashboard URL is a missing page.
+        if request.url.path.startswith("/open311/"):
+            where = ", ".join(str(e["loc"][-1]) for e in exc.errors() if e.get("loc")) or "a parameter"
+            return open311.error(400, f"{where} cannot be used", request.url.path.endswith(".xml"))
+        return render(request, "error.html", status=404, problem="not_found",
+                      reader=await _reader_or_none(request))
 
     @app.exception_handler(LoginNeeded)
     async def login_needed(request: Request, exc: LoginNeeded):

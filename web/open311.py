@@ -98,7 +98,8 @@ def _xml(root: str, item: str, rows: list[dict]) -> Response:
     return Response(ElementTree.tostring(top, encoding="utf-8", xml_declaration=True), media_type="application/xml")
 
 
-def _error(status: int, description: str, xml: bool) -> Response:
+def error(status: int, description: str, xml: bool) -> Response:
+    """Return the spec's error list, [{code, description}], with the same HTTP status."""
     rows = [{"code": status, "description": description}]
     if xml:
         response = _xml("errors", "error", rows)
@@ -110,14 +111,14 @@ def _error(status: int, description: str, xml: bool) -> Response:
 def _failure(exc: Exception, xml: bool) -> Response:
     """Turn a domain failure into the spec's error list with its HTTP status."""
     if isinstance(exc, NotAllowed):
-        return _error(403, "api_key is missing, unknown or revoked", xml)
+        return error(403, "api_key is missing, unknown or revoked", xml)
     if isinstance(exc, CaseNotFound):
-        return _error(404, "no such service request", xml)
+        return error(404, "no such service request", xml)
     if isinstance(exc, InvalidInput):
-        return _error(400, REASONS.get(str(exc), "a parameter cannot be used"), xml)
+        return error(400, REASONS.get(str(exc), "a parameter cannot be used"), xml)
     if isinstance(exc, NobodyToRoute):
-        return _error(400, "nobody answers for that village yet", xml)
-    return _error(400, "the request cannot be used", xml)
+        return error(400, "nobody answers for that village yet", xml)
+    return error(400, "the request cannot be used", xml)
 
 
 def _jurisdiction(jurisdiction_id: str | None) -> None:
