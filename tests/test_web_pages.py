@@ -320,3 +320,13 @@ async def test_a_hand_edited_file_address_is_a_missing_page(app, sessionmaker, c
         response = await browser.get(path)
 
     assert response.status_code == 404 and "<html" in response.text
+
+
+@pytest.mark.parametrize("reader, area, received", [
+    ("郑纪检", "全县·干部作风案件", "1"), ("王建国", "我的案件", "2"), ("周乡长", "清河乡", "3")])
+async def test_each_reader_sees_the_overview_of_their_own_area(app, sessionmaker, clock, cases, reader, area, received):
+    async with logged_in(app, sessionmaker, reader, clock) as browser:
+        page = (await browser.get("/")).text
+
+    assert f'<span id="area">{area}</span>' in page
+    assert f'data-metric="received" data-value="{received}"' in page

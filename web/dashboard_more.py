@@ -19,8 +19,9 @@ async def broadcasts(request: Request, web_session: WebSession = Depends(reader_
                      session: AsyncSession = Depends(db_session)):
     """List the broadcasts that reached the reader's area, with their delivery counts."""
     reader = web_session.person
-    scope = reader_scope(reader)
-    township = await session.get(Township, scope.township_id) if scope.township_id is not None else None
+    reader_scope(reader)
+    # A cadre follows the broadcasts of the township they work in, as its leaders do.
+    township = await session.get(Township, reader.township_id) if reader.township_id is not None else None
     return render(request, "broadcasts.html", reader=reader, csrf=web_session.csrf, page="broadcasts",
                   items=await recent_in_area(session, township))
 
