@@ -57,7 +57,11 @@ def build_dispatcher(*, sessionmaker: async_sessionmaker[AsyncSession], config: 
                      isolation: BaseEventIsolation | None = None,
                      on_commit: Callable[[], None] | None = None) -> Dispatcher:
     """Return a dispatcher with the project's middlewares and routers."""
-    dp = Dispatcher(storage=storage or SqlStorage(sessionmaker), events_isolation=isolation or SimpleEventIsolation())
+    if storage is None:
+        # The embedded SQLite default has one process writing state, so it may remember what it committed.
+        single_writer = sessionmaker.kw["bind"].dialect.name == "sqlite"
+        storage = SqlStorage(sessionmaker, remember=50_000 if single_writer else 0)
+    dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation())
     # Update-level middlewares run after aiogram's own (errors, user context, FSM), in this order.
     dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock, config, on_commit))
     dp.update.outer_middleware(IdentityMiddleware())

@@ -62,18 +62,27 @@ def villager_view(case: Case, events: Sequence[CaseEvent], language: str, tz: Zo
 def staff_timeline(case: Case, events: Sequence[CaseEvent], tz: ZoneInfo) -> str:
     """Render the full timeline for staff."""
     lines = [_("<b>Case {number}</b> · timeline").format(number=case.number)]
-    lines += [_timeline_line(e, tz, with_actor=True) for e in events][-30:]
+    lines += [_timeline_line(e, tz, actor=_actor(case, e)) for e in events][-30:]
     return "\n".join(lines)
 
 
-def _timeline_line(event: CaseEvent, tz: ZoneInfo, with_actor: bool = False) -> str:
+def _actor(case: Case, event: CaseEvent) -> str | None:
+    """Who did it, as staff may see it: an anonymous reporter stays anonymous in every line."""
+    if event.actor is None or event.kind == EventKind.submitted:
+        return None
+    if event.actor_id == case.reporter_id:
+        return reporter_label(case)
+    return esc(event.actor.name)
+
+
+def _timeline_line(event: CaseEvent, tz: ZoneInfo, actor: str | None = None) -> str:
     line = f"{when(event.at, tz)} {event_name(event.kind)}"
     if event.kind == EventKind.resolved:
         line += f"：{disposition_name(event.data.get('disposition'))}"
     if event.kind == EventKind.rated:
         line += f"：{rating_name(event.data.get('rating'))}"
-    if with_actor and event.actor is not None and event.kind != EventKind.submitted:
-        line += f" · {esc(event.actor.name)}"
+    if actor:
+        line += f" · {actor}"
     if event.note and event.kind != EventKind.resolved:
         line += f" — {esc(short(event.note, 80))}"
     return line

@@ -1,24 +1,48 @@
 """Buttons and their callback data (each well under Telegram's 64 bytes)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from functools import lru_cache, wraps
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.texts import disposition_name, rating_name, role_name, short
 from models import Case, Person
 from models.enums import Disposition, Level, Rating, Role, Status
+from pydantic import Field
 from services.lifecycle import OPEN_STATUSES
 
 BUTTON_TEXT = 40
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+# Row ids are 32-bit integers in the database; a forged button with a larger number is just invalid.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+
+
+def parse_id(text: str) -> int | None:
+    """Return the row id a button carries as text, or None for anything that is not one."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ROW_ID else None
+
+
+def parse_days(text: str, allowed: tuple[int, ...]) -> int | None:
+    """Return the number of days a button offers, or None when it is not one of `allowed`."""
+    value = parse_id(text)
+    return value if value in allowed else None
 
 
 class CaseCb(CallbackData, prefix="c"):
     """An action on one case; `arg` carries a disposition, rating or person id."""
 
     action: str
-    case_id: int
+    case_id: RowId
     arg: str = ""
 
 
@@ -27,7 +51,7 @@ class PolicyCb(CallbackData, prefix="pol"):
 
     action: str
     slug: str = ""
-    topic: int = -1
+    topic: Annotated[int, Field(ge=-1, le=999)] = -1
 
 
 class PickCb(CallbackData, prefix="p"):
@@ -37,9 +61,25 @@ class PickCb(CallbackData, prefix="p"):
     value: str
 
 
+def per_locale(build: Callable[..., Markup]) -> Callable[..., Markup]:
+    """Build a keyboard once per language and arguments: the same buttons are sent again and again."""
+    cached = lru_cache(maxsize=256)(lambda _locale, *args: build(*args))
+
+    @wraps(build)
+    def keyboard(*args: Hashable) -> Markup:
+        return cached(get_i18n().current_locale, *args)
+
+    return keyboard
+
+
 def main_menu(person: Person) -> ReplyKeyboardMarkup:
     """The persistent menu under the text box."""
-    if person.role == Role.villager:
+    return _main_menu(person.role == Role.villager)
+
+
+@per_locale
+def _main_menu(villager: bool) -> ReplyKeyboardMarkup:
+    if villager:
         rows = [[KeyboardButton(text=_("📝 Report a problem")), KeyboardButton(text=_("📋 My cases"))],
                 [KeyboardButton(text=_("📖 Policies")), KeyboardButton(text=_("❓ Help"))]]
     else:
@@ -49,6 +89,11 @@ def main_menu(person: Person) -> ReplyKeyboardMarkup:
 
 def picks(what: str, options: list[tuple[str, str]], columns: int = 2) -> InlineKeyboardMarkup:
     """Buttons for a list of (value, label) choices."""
+    return _picks(what, tuple(options), columns)
+
+
+@per_locale
+def _picks(what: str, options: tuple[tuple[str, str], ...], columns: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for value, label in options:
         kb.button(text=short(label, BUTTON_TEXT), callback_data=PickCb(what=what, value=value))
@@ -56,6 +101,7 @@ def picks(what: str, options: list[tuple[str, str]], columns: int = 2) -> Inline
     return kb.as_markup()
 
 
+@per_locale
 def describing() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Next ▶"), callback_data=PickCb(what="desc", value="done"))
@@ -63,6 +109,7 @@ def describing() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_locale
 def anonymity() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Show my name"), callback_data=PickCb(what="anon", value="0"))
@@ -72,6 +119,7 @@ def anonymity() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_locale
 def confirm() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Submit"), callback_data=PickCb(what="intake", value="submit"))

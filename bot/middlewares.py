@@ -9,17 +9,52 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18nMiddleware
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.errors import explain
+from bot.filters import serves
 from bot.storage import current_session
+from bot.updates import HandledUpdates
 from models import ProcessedUpdate
+from models.db import stage
 from services.config import ServiceConfig
 from services.errors import DomainError
 from services.people import identify, language_of
 
 log = logging.getLogger(__name__)
+HANDLED = "handled_update"
+# Built once: every update runs it.
+_RECORD_HANDLED = insert(ProcessedUpdate.__table__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UpdateSession(AsyncSession):
+    """The session of one update: it remembers that a use case committed, so that work is never undone.
+
+    A use case's commit also writes the update's id and the conversation state staged so far (see
+    bot/storage.py); what the handler does after it (the answer, the state of the next step) commits at
+    the end of the update. Telegram is called between the two, never inside a write transaction.
+    """
+
+    async def commit(self) -> None:
+        """Commit, and note that the use case's work is done and must be kept."""
+        await super().commit()
+        self.info["acknowledged"] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _record_handled_update(session: Session) -> None:
+    # The update's id is written with the first of its changes that commits, and only once.
+    handled = session.info.pop(HANDLED, None)
+    if handled is not None:
+        session.execute(_RECORD_HANDLED, handled)
+
+
+def acknowledged(session: AsyncSession | None) -> bool:
+    """Say whether a use case of this update has done its work (which must then be kept)."""
+    return session is not None and session.info.get("acknowledged", False)
 
 
 class DatabaseMiddleware(BaseMiddleware):
@@ -27,26 +62,31 @@ class DatabaseMiddleware(BaseMiddleware):
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
                  config: ServiceConfig, on_commit: Callable[[], None] | None = None):
-        self.sessionmaker, self.clock, self.config = sessionmaker, clock, config
+        self.sessionmaker = async_sessionmaker(class_=UpdateSession, **sessionmaker.kw)
+        self.clock, self.config = clock, config
         self.on_commit = on_commit
+        # The embedded SQLite default is the only process taking updates; it may remember what it took.
+        self.handled = HandledUpdates(exclusive=sessionmaker.kw["bind"].dialect.name == "sqlite")
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         now = self.clock()
         async with self.sessionmaker() as session:
-            if await session.get(ProcessedUpdate, event.update_id) is not None:
+            if not await self.handled.take(session, event.update_id):
                 log.info("update %s was handled before; skipped", event.update_id)
                 return None
-            session.add(ProcessedUpdate(update_id=event.update_id, at=now))
+            # Written by the update's first commit (not now, which would take SQLite's write lock early).
+            stage(session, HANDLED, {"update_id": event.update_id, "at": now})
             token = current_session.set(session)
             try:
                 data.update(session=session, now=now, config=self.config)
                 result = await handler(event, data)
-                await session.commit()
+                await AsyncSession.commit(session)
                 if self.on_commit is not None:
                     self.on_commit()
                 return result
             except BaseException:
                 await session.rollback()
+                self.handled.release(event.update_id)
                 raise
             finally:
                 current_session.reset(token)
@@ -57,7 +97,8 @@ class IdentityMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
-        if user is None or user.is_bot:
+        if not serves(user, data.get("event_chat")):
+            # Group chatter, channels and bots become nobody: only handlers/outside.py answers them.
             return await handler(event, data)
         person = await identify(
             data["session"], channel="telegram", external_id=str(user.id), name=user.full_name,
@@ -81,7 +122,7 @@ class PersonI18nMiddleware(I18nMiddleware):
 
 
 class FailureMiddleware(BaseMiddleware):
-    """Turn a domain failure or a bug into a clear reply; roll back what the update did."""
+    """Turn a domain failure or a bug into a clear reply; roll back what the update did, unless it was done."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         try:
@@ -91,6 +132,9 @@ class FailureMiddleware(BaseMiddleware):
             await _reply(event, explain(exc))
         except Exception:
             log.exception("handler failed on update %s", getattr(data.get("event_update"), "update_id", "?"))
+            if acknowledged(data.get("session")):
+                # The work was done and is kept: telling the person it failed would make them do it twice.
+                return None
             await self._undo(data)
             await _reply(event, explain(None))
         return None
@@ -99,12 +143,12 @@ class FailureMiddleware(BaseMiddleware):
     async def _undo(data: dict[str, Any]) -> None:
         session: AsyncSession | None = data.get("session")
         update = data.get("event_update")
-        if session is None:
+        if session is None or acknowledged(session):
             return
         await session.rollback()
-        if update is not None and await session.get(ProcessedUpdate, update.update_id) is None:
+        if update is not None:
             # The update is answered; keep it from being handled again after a restart.
-            session.add(ProcessedUpdate(update_id=update.update_id, at=data["now"]))
+            stage(session, HANDLED, {"update_id": update.update_id, "at": data["now"]})
 
 
 async def _reply(event: TelegramObject, text: str) -> None:

@@ -9,14 +9,13 @@ from aiogram.methods import SendMessage, SendPhoto
 from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import gettext as _
 
+from bot.chart_font import drawable, use_chart_font
 from bot.notices import notice
 from bot.texts_supervision import briefing_text
 from services.briefing import STATUS_ORDER, Briefing
 
 log = logging.getLogger(__name__)
 
-# The first installed family wins per glyph; DejaVu Sans has no Chinese, so a CJK font goes first.
-FONTS = ["Noto Sans CJK SC", "WenQuanYi Micro Hei", "DejaVu Sans"]
 STATUS_COLOURS = ["#bdbdbd", "#fdd835", "#42a5f5", "#ab47bc", "#66bb6a"]
 RATE_COLOURS = ["#42a5f5", "#ffa726", "#66bb6a"]
 
@@ -37,14 +36,6 @@ def chart_labels() -> dict:
     }
 
 
-def _fonts() -> list[str]:
-    """Return the wanted font families that are installed, so matplotlib does not warn about the others."""
-    from matplotlib import font_manager
-
-    installed = {entry.name for entry in font_manager.fontManager.ttflist}
-    return [name for name in FONTS if name in installed] or ["DejaVu Sans"]
-
-
 def briefing_chart(b: Briefing, labels: dict) -> bytes:
     """Draw cases per day by status and the rates per township; return PNG bytes."""
     import matplotlib
@@ -52,24 +43,27 @@ def briefing_chart(b: Briefing, labels: dict) -> bytes:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context({"font.family": _fonts(), "axes.unicode_minus": False}):
-        figure = Figure(figsize=(11, 5), dpi=100, layout="constrained")
-        days, rates = figure.subplots(1, 2, width_ratios=[1, 1.3])
-        _per_day(days, b, labels)
-        _per_township(rates, b, labels)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
+    use_chart_font()
+    figure = Figure(figsize=(11, 5), dpi=100, layout="constrained")
+    days, rates = figure.subplots(1, 2, width_ratios=[1, 1.3])
+    _per_day(days, b, labels)
+    _per_township(rates, b, labels)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
 def _per_day(axes, b: Briefing, labels: dict) -> None:
     """Stack the cases received each day by their status now."""
     names = [day["day"][5:] for day in b.daily]
+    # Bars at positions, names as ticks: "11-23" as a category makes matplotlib log that it looks like a date.
+    positions = range(len(names))
     bottom = [0] * len(b.daily)
     for status, label, colour in zip(STATUS_ORDER, labels["statuses"], STATUS_COLOURS):
         heights = [day.get(status.value, 0) for day in b.daily]
-        axes.bar(names, heights, bottom=bottom, label=label, color=colour)
+        axes.bar(positions, heights, bottom=bottom, label=label, color=colour)
         bottom = [a + h for a, h in zip(bottom, heights)]
+    axes.set_xticks(positions, names)
     axes.set_title(labels["per_day"])
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
@@ -77,7 +71,7 @@ def _per_day(axes, b: Briefing, labels: dict) -> None:
 
 def _per_township(axes, b: Briefing, labels: dict) -> None:
     """Group the three rates per township, with the threshold lines."""
-    names = [t["name"] for t in b.townships]
+    names = [drawable(t["name"]) for t in b.townships]
     width = 0.8 / 3
     for index, (key, label, colour) in enumerate(zip(("response_rate", "resolution_rate", "satisfaction_rate"),
                                                      labels["rates"], RATE_COLOURS)):

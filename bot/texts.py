@@ -73,7 +73,7 @@ def person_label(person: Person | None) -> str:
     """Name and role of a staff member, escaped."""
     if person is None:
         return "—"
-    return f"{esc(person.name)}（{role_name(person.role)}）"
+    return _("{name} ({role})").format(name=esc(person.name), role=role_name(person.role))
 
 
 def reporter_label(case: Case) -> str:

@@ -1,14 +1,18 @@
 """Routers, one per topic, in the order the dispatcher tries them."""
 from aiogram import Router
 
+from bot.gates import gate
 from handlers import (
-    broadcast, cadre, conversation, dashboard, deadlines, fallback, intake, policy, replies, start, supervision,
-    villager,
+    broadcast, cadre, conversation, dashboard, deadlines, fallback, intake, outside, policy, replies, start,
+    supervision, villager,
 )
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
 # case before the steps, so a reply always reaches its case; loose messages and the fallback last.
 ROUTERS: list[Router] = [
+    # Groups, channels and bot accounts first: nothing after it may ever answer there with case data,
+    # and every later handler may rely on a person in a private chat.
+    outside.router,
     start.router,
     # Supervisors' commands (/stats, /rank, /ledger) right after /start and /cancel: plain commands,
     # never a reply or a step of a conversation.
@@ -25,6 +29,10 @@ ROUTERS: list[Router] = [
     conversation.router,
     fallback.router,
 ]
+
+
+for _router in ROUTERS:
+    gate(_router)
 
 
 def include_all(dispatcher: Router) -> None:

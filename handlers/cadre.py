@@ -4,18 +4,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Magic, MenuButton
 from bot import keyboards
 from bot.cards import card, case_line, staff_timeline, villager_view
-from bot.keyboards import CaseCb
+from bot.keyboards import CaseCb, parse_days, parse_id
 from bot.texts import person_label
+from bot.screens import edit, expect_text, set_buttons, where
 from models import Person
 from models.enums import Disposition, Role
 from services import handling, views
@@ -39,7 +41,7 @@ class Transferring(StatesGroup):
 
 
 @router.message(Command("cases"))
-@router.message(F.text == __("📋 My open cases"))
+@router.message(MenuButton(__("📋 My open cases")))
 async def list_open_cases(message: Message, session: AsyncSession, person: Person, config: ServiceConfig):
     """List the person's open cases, nearest deadline first."""
     cases = list(await views.open_cases_of_owner(session, person))
@@ -58,13 +60,13 @@ async def open_case(query: CallbackQuery, callback_data: CaseCb, session: AsyncS
     if person.role == Role.villager:
         case, events = await views.timeline(session, callback_data.case_id, person)
         await query.answer()
-        sent = await query.message.answer(villager_view(case, events, person.language, config.tz))
+        sent = await where(query).answer(villager_view(case, events, person.language, config.tz))
         remember_message(session, chat=str(sent.chat.id), message_id=sent.message_id, case_id=case.id)
         return
     case, parts = await views.case_with_description(session, callback_data.case_id, person)
     await query.answer()
     markup = keyboards.case_actions(case) if case.owner_id == person.id else None
-    sent = await query.message.answer(card(case, parts, person.language, config.tz), reply_markup=markup)
+    sent = await where(query).answer(card(case, parts, person.language, config.tz), reply_markup=markup)
     remember_message(session, chat=str(sent.chat.id), message_id=sent.message_id, case_id=case.id)
 
 
@@ -74,7 +76,7 @@ async def show_timeline(query: CallbackQuery, callback_data: CaseCb, session: As
     """Show every event of the case."""
     case, events = await views.timeline(session, callback_data.case_id, person)
     await query.answer()
-    await query.message.answer(staff_timeline(case, events, config.tz))
+    await where(query).answer(staff_timeline(case, events, config.tz))
 
 
 @router.callback_query(CaseCb.filter(F.action == "acc"))
@@ -82,7 +84,7 @@ async def accept(query: CallbackQuery, callback_data: CaseCb, session: AsyncSess
     """Take the case on."""
     case = await handling.accept_case(session, case_id=callback_data.case_id, actor=person, now=now)
     await query.answer(_("Taken on. The villager has been told."))
-    await query.message.edit_reply_markup(reply_markup=keyboards.case_actions(case))
+    await set_buttons(query, keyboards.case_actions(case))
 
 
 @router.callback_query(CaseCb.filter(F.action == "res"))
@@ -90,7 +92,7 @@ async def choose_disposition(query: CallbackQuery, callback_data: CaseCb, sessio
     """Ask how the case was settled."""
     case = await handling.check_action(session, case_id=callback_data.case_id, actor=person, action=Action.resolve)
     await query.answer()
-    await query.message.answer(_("How was case {number} settled?").format(number=case.number),
+    await where(query).answer(_("How was case {number} settled?").format(number=case.number),
                                reply_markup=keyboards.dispositions(case.id))
 
 
@@ -105,10 +107,10 @@ async def pick_disposition(query: CallbackQuery, callback_data: CaseCb, session:
         return
     await query.answer()
     if disposition is Disposition.deferred:
-        await query.message.edit_text(_("When should case {number} be taken up again?").format(number=case.number),
+        await edit(query, _("When should case {number} be taken up again?").format(number=case.number),
                                       reply_markup=keyboards.revisit_choices(case.id))
         return
-    await ask_for_note(query.message, session, person, state, case.id, disposition.value, None)
+    await ask_for_note(where(query), session, person, state, case.id, disposition.value, None)
 
 
 @router.callback_query(CaseCb.filter(F.action == "rev"))
@@ -116,16 +118,16 @@ async def pick_revisit(query: CallbackQuery, callback_data: CaseCb, session: Asy
                        state: FSMContext):
     """Remember the revisit date of a deferral and ask for the explanation."""
     await handling.check_action(session, case_id=callback_data.case_id, actor=person, action=Action.resolve)
-    days = int(callback_data.arg) if callback_data.arg.isdigit() else 0
-    if days not in keyboards.REVISIT_DAYS:
+    days = parse_days(callback_data.arg, keyboards.REVISIT_DAYS)
+    if days is None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    await ask_for_note(query.message, session, person, state, callback_data.case_id, Disposition.deferred.value, days)
+    await ask_for_note(where(query), session, person, state, callback_data.case_id, Disposition.deferred.value, days)
 
 
-async def ask_for_note(message: Message, session: AsyncSession, person: Person, state: FSMContext, case_id: int,
-                       disposition: str, revisit_days: int | None) -> None:
+async def ask_for_note(message: MaybeInaccessibleMessage, session: AsyncSession, person: Person, state: FSMContext,
+                       case_id: int, disposition: str, revisit_days: int | None) -> None:
     await state.set_state(Resolving.note)
     await state.set_data({"case_id": case_id, "disposition": disposition, "revisit_days": revisit_days})
     last = await views.last_reply_of(session, case_id, person)
@@ -134,24 +136,24 @@ async def ask_for_note(message: Message, session: AsyncSession, person: Person, 
                            "the problem is solved."), reply_markup=markup)
 
 
-@router.callback_query(Resolving.note, CaseCb.filter(F.action == "last"))
+@router.callback_query(StateFilter(Resolving.note), CaseCb.filter(F.action == "last"))
 async def resolve_with_last_reply(query: CallbackQuery, callback_data: CaseCb, session: AsyncSession,
                                   person: Person, state: FSMContext, config: ServiceConfig, now):
     """Resolve with the cadre's last answer as the result."""
     note = await views.last_reply_of(session, callback_data.case_id, person)
     await query.answer()
-    await finish_resolve(query.message, note or "", session, person, state, config, now)
+    await finish_resolve(where(query), note or "", session, person, state, config, now)
 
 
-@router.message(Resolving.note, F.text)
+@router.message(StateFilter(Resolving.note), Magic(F.text & ~F.text.startswith("/")))
 async def resolve_with_note(message: Message, session: AsyncSession, person: Person, state: FSMContext,
                             config: ServiceConfig, now):
     """Resolve with the written result."""
     await finish_resolve(message, message.text, session, person, state, config, now)
 
 
-async def finish_resolve(message: Message, note: str, session: AsyncSession, person: Person, state: FSMContext,
-                         config: ServiceConfig, now) -> None:
+async def finish_resolve(message: MaybeInaccessibleMessage, note: str, session: AsyncSession, person: Person,
+                         state: FSMContext, config: ServiceConfig, now) -> None:
     data = await state.get_data()
     revisit = now + timedelta(days=data["revisit_days"]) if data.get("revisit_days") else None
     case = await handling.resolve_case(session, config, case_id=data["case_id"], actor=person,
@@ -170,11 +172,11 @@ async def ask_escalation_reason(query: CallbackQuery, callback_data: CaseCb, ses
     await state.set_state(Escalating.reason)
     await state.set_data({"case_id": case.id})
     await query.answer()
-    await query.message.answer(_("Why must case {number} go up a level? Write the reason.").format(
+    await where(query).answer(_("Why must case {number} go up a level? Write the reason.").format(
         number=case.number), reply_markup=keyboards.cancel_step(case.id))
 
 
-@router.message(Escalating.reason, F.text)
+@router.message(StateFilter(Escalating.reason), Magic(F.text & ~F.text.startswith("/")))
 async def escalate(message: Message, session: AsyncSession, person: Person, state: FSMContext,
                    config: ServiceConfig, now):
     """Hand the case up one level."""
@@ -194,9 +196,9 @@ async def choose_transfer_target(query: CallbackQuery, callback_data: CaseCb, se
     candidates = list(await handling.transfer_candidates(session, case, person))
     await query.answer()
     if not candidates:
-        await query.message.answer(_("There is nobody to hand this case to."))
+        await where(query).answer(_("There is nobody to hand this case to."))
         return
-    await query.message.answer(_("Hand case {number} to whom?").format(number=case.number),
+    await where(query).answer(_("Hand case {number} to whom?").format(number=case.number),
                                reply_markup=keyboards.people(case.id, candidates))
 
 
@@ -205,17 +207,18 @@ async def ask_transfer_reason(query: CallbackQuery, callback_data: CaseCb, sessi
                               person: Person, state: FSMContext):
     """Remember the target and ask for the reason."""
     case = await handling.check_action(session, case_id=callback_data.case_id, actor=person, action=Action.transfer)
-    if not callback_data.arg.isdigit():
+    target_id = parse_id(callback_data.arg)
+    if target_id is None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await state.set_state(Transferring.reason)
-    await state.set_data({"case_id": case.id, "to": int(callback_data.arg)})
+    await state.set_data({"case_id": case.id, "to": target_id})
     await query.answer()
-    await query.message.edit_text(_("Why is case {number} handed over? Write the reason.").format(
+    await edit(query, _("Why is case {number} handed over? Write the reason.").format(
         number=case.number), reply_markup=keyboards.cancel_step(case.id))
 
 
-@router.message(Transferring.reason, F.text)
+@router.message(StateFilter(Transferring.reason), Magic(F.text & ~F.text.startswith("/")))
 async def transfer(message: Message, session: AsyncSession, person: Person, state: FSMContext, now):
     """Hand the case to the chosen person."""
     data = await state.get_data()
@@ -231,12 +234,12 @@ async def stop_step(query: CallbackQuery, state: FSMContext):
     """Leave the resolve, escalate or transfer step."""
     await state.clear()
     await query.answer(_("Cancelled."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await set_buttons(query)
 
 
-@router.message(Resolving.note)
-@router.message(Escalating.reason)
-@router.message(Transferring.reason)
+@router.message(StateFilter(Resolving.note))
+@router.message(StateFilter(Escalating.reason))
+@router.message(StateFilter(Transferring.reason))
 async def expecting_text(message: Message):
-    """Ask for words when something else was sent during a step."""
-    await message.answer(_("Please write it as text, or /cancel."))
+    """Ask for words when something else (a command, a sticker) was sent during a step."""
+    await expect_text(message)

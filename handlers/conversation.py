@@ -9,10 +9,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Magic
 from bot import keyboards
 from bot.keyboards import CaseCb, PickCb
 from bot.parts import part_of
 from bot.texts import BUTTON_LIMIT, short
+from bot.screens import edit, where
 from handlers.intake import Intake, show_categories
 from models import Person
 from models.enums import Role
@@ -23,7 +25,7 @@ from services.intake import Part, check_part
 router = Router(name="conversation")
 
 
-@router.message(StateFilter(None), F.text.startswith("/"))
+@router.message(StateFilter(None), Magic(F.text.startswith("/")))
 async def unknown_command(message: Message):
     """Answer a command the bot does not know."""
     await message.answer(_("I do not know that command. /help lists what I can do."))
@@ -73,7 +75,7 @@ async def add_loose_to_case(query: CallbackQuery, callback_data: CaseCb, session
                                        part=Part.from_dict(data["loose"]), now=now)
     await state.set_data({})
     await query.answer()
-    await query.message.edit_text(_("✓ Added to case {number} and passed to the person in charge.").format(
+    await edit(query, _("✓ Added to case {number} and passed to the person in charge.").format(
         number=case.number))
 
 
@@ -85,4 +87,4 @@ async def loose_is_new_report(query: CallbackQuery, session: AsyncSession, perso
     await state.set_state(Intake.category)
     await state.set_data({"parts": parts})
     await query.answer()
-    await show_categories(query.message, session, person)
+    await show_categories(where(query), session, person)

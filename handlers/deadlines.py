@@ -5,15 +5,17 @@ from datetime import timedelta
 from itertools import groupby
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Magic
 from bot import keyboards
-from bot.keyboards import CaseCb
+from bot.keyboards import CaseCb, parse_days
+from bot.screens import edit, expect_text, where
 from bot.texts import esc, person_label, short, when
 from models import Person
 from services import digest, handling
@@ -33,7 +35,7 @@ async def choose_extension(query: CallbackQuery, callback_data: CaseCb, session:
     """Offer how much more time to ask for."""
     case = await handling.check_action(session, case_id=callback_data.case_id, actor=person, action=Action.extend)
     await query.answer()
-    await query.message.answer(_("Extend the deadline of case {number} (now {due}) by:").format(
+    await where(query).answer(_("Extend the deadline of case {number} (now {due}) by:").format(
         number=case.number, due=when(case.due_at, config.tz)), reply_markup=keyboards.extension_choices(case.id))
 
 
@@ -42,19 +44,18 @@ async def ask_extension_reason(query: CallbackQuery, callback_data: CaseCb, sess
                                person: Person, state: FSMContext):
     """Remember the extension and ask for the reason the villager will be told."""
     case = await handling.check_action(session, case_id=callback_data.case_id, actor=person, action=Action.extend)
-    days = int(callback_data.arg) if callback_data.arg.isdigit() else 0
-    if days not in keyboards.EXTENSION_DAYS:
+    days = parse_days(callback_data.arg, keyboards.EXTENSION_DAYS)
+    if days is None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await state.set_state(Extending.reason)
     await state.set_data({"case_id": case.id, "days": days})
     await query.answer()
-    await query.message.edit_text(_("Why does case {number} need {days} more days? The villager and the "
-                                    "supervisor will be told.").format(number=case.number, days=days),
-                                  reply_markup=keyboards.cancel_step(case.id))
+    await edit(query, _("Why does case {number} need {days} more days? The villager and the supervisor will be "
+                        "told.").format(number=case.number, days=days), reply_markup=keyboards.cancel_step(case.id))
 
 
-@router.message(Extending.reason, F.text)
+@router.message(StateFilter(Extending.reason), Magic(F.text & ~F.text.startswith("/")))
 async def extend(message: Message, session: AsyncSession, person: Person, state: FSMContext,
                  config: ServiceConfig, now):
     """Move the deadline."""
@@ -66,10 +67,10 @@ async def extend(message: Message, session: AsyncSession, person: Person, state:
         number=case.number, due=when(case.due_at, config.tz)))
 
 
-@router.message(Extending.reason)
+@router.message(StateFilter(Extending.reason))
 async def expecting_reason(message: Message):
-    """Ask for the reason as text."""
-    await message.answer(_("Please write it as text, or /cancel."))
+    """Ask for the reason as text, not as a command or a sticker."""
+    await expect_text(message)
 
 
 @router.message(Command("overdue"))

@@ -1,21 +1,25 @@
 """A villager's report: category → description → anonymity → summary → submitted."""
 from __future__ import annotations
 
+from uuid import uuid4
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import MenuButton
 from bot import keyboards
 from bot.keyboards import PickCb
 from bot.parts import part_of
+from bot.screens import edit, set_buttons, where
 from bot.texts import esc, person_label, short, when
 from handlers.start import ask_township
-from models import Category, Person
+from models import Category, Person, Village
 from models import queries as q
 from models.enums import MessageKind, Role
 from services.config import ServiceConfig
@@ -33,7 +37,7 @@ class Intake(StatesGroup):
 
 
 @router.message(Command("new"))
-@router.message(F.text == __("📝 Report a problem"))
+@router.message(MenuButton(__("📝 Report a problem")))
 async def begin(message: Message, state: FSMContext, session: AsyncSession, person: Person):
     """Start a report with the category buttons."""
     if person.role != Role.villager:
@@ -47,12 +51,12 @@ async def begin(message: Message, state: FSMContext, session: AsyncSession, pers
     await show_categories(message, session, person)
 
 
-async def show_categories(message: Message, session: AsyncSession, person: Person) -> None:
+async def show_categories(message: MaybeInaccessibleMessage, session: AsyncSession, person: Person) -> None:
     options = [(c.code, c.name(person.language)) for c in await q.categories(session)]
     await message.answer(_("What is it about? Choose one:"), reply_markup=keyboards.picks("cat", options))
 
 
-@router.callback_query(Intake.category, PickCb.filter(F.what == "cat"))
+@router.callback_query(StateFilter(Intake.category), PickCb.filter(F.what == "cat"))
 async def pick_category(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
                         person: Person):
     """Remember the category and ask for the description."""
@@ -71,10 +75,10 @@ async def pick_category(query: CallbackQuery, callback_data: PickCb, state: FSMC
         text = _("<b>{category}</b>\nPlease describe the problem: what happened, where, since when. You may send "
                  "text, photos, voice messages or your location, in several messages. Then press “Next”.")
         markup = keyboards.describing()
-    await query.message.edit_text(text.format(category=esc(category.name(person.language))), reply_markup=markup)
+    await edit(query, text.format(category=esc(category.name(person.language))), reply_markup=markup)
 
 
-@router.message(Intake.describing)
+@router.message(StateFilter(Intake.describing))
 async def add_to_description(message: Message, state: FSMContext, config: ServiceConfig):
     """Add one message to the description."""
     part = part_of(message)
@@ -88,53 +92,54 @@ async def add_to_description(message: Message, state: FSMContext, config: Servic
         return
     part = check_part(part)
     data = await state.get_data()
-    parts = data.get("parts", [])
-    if len(parts) >= config.max_parts:
+    if len(data.get("parts", [])) >= config.max_parts:
         await message.answer(_("That is enough material for one report. Please press \"Next\"."),
                              reply_markup=keyboards.describing())
         return
-    parts.append(part.as_dict())
+    parts = [*data.get("parts", []), part.as_dict()]
     await state.update_data(parts=parts)
     await message.answer(_("Noted ({count} so far). Send more, or press “Next”.").format(count=len(parts)),
                          reply_markup=keyboards.describing())
 
 
-@router.callback_query(Intake.describing, PickCb.filter((F.what == "desc") & (F.value == "done")))
+@router.callback_query(StateFilter(Intake.describing), PickCb.filter((F.what == "desc") & (F.value == "done")))
 async def description_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person):
     """Ask about anonymity, or go straight to the summary when the category hides the reporter."""
     data = await state.get_data()
     await query.answer()
     if not data.get("parts"):
-        await query.message.answer(_("Please describe the problem first."), reply_markup=keyboards.describing())
+        await where(query).answer(_("Please describe the problem first."), reply_markup=keyboards.describing())
         return
     category = await session.get(Category, data["category"])
     if category.confidential:
         await state.update_data(anonymous=True)
-        await show_summary(query.message, state, session, person)
+        await show_summary(where(query), state, session, person)
         return
     await state.set_state(Intake.anonymity)
-    await query.message.answer(_("May the cadre see your name? If you stay anonymous, only the case number "
+    await where(query).answer(_("May the cadre see your name? If you stay anonymous, only the case number "
                                  "links you to the report."), reply_markup=keyboards.anonymity())
 
 
-@router.callback_query(Intake.anonymity, PickCb.filter(F.what == "anon"))
+@router.callback_query(StateFilter(Intake.anonymity), PickCb.filter(F.what == "anon"))
 async def pick_anonymity(query: CallbackQuery, callback_data: PickCb, state: FSMContext, session: AsyncSession,
                          person: Person):
     """Remember the choice and show the summary."""
     await state.update_data(anonymous=callback_data.value == "1")
     await query.answer()
-    await show_summary(query.message, state, session, person)
+    await show_summary(where(query), state, session, person)
 
 
-async def show_summary(message: Message, state: FSMContext, session: AsyncSession, person: Person) -> None:
+async def show_summary(message: MaybeInaccessibleMessage, state: FSMContext, session: AsyncSession,
+                       person: Person) -> None:
     data = await state.get_data()
     category = await session.get(Category, data["category"])
+    village = await session.get(Village, person.village_id) if person.village_id else None
     parts = [Part.from_dict(p) for p in data["parts"]]
     words = " ".join(p.text for p in parts if p.kind is MessageKind.text and p.text)
     files = sum(1 for p in parts if p.kind is not MessageKind.text)
     lines = [_("<b>Please check your report</b>"),
              _("Category: {category}").format(category=esc(category.name(person.language))),
-             _("Village: {village}").format(village=esc(person.village.name) if person.village else "—"),
+             _("Village: {village}").format(village=esc(village.name) if village else "—"),
              _("Description: {text}").format(text=esc(short(words, 800)) or "—")]
     if files:
         lines.append(_("Attachments: {count}").format(count=files))
@@ -145,21 +150,25 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
         lines.append(_("Name shown to the cadre: {answer}").format(
             answer=_("no (anonymous)") if data.get("anonymous") else _("yes")))
     await state.set_state(Intake.confirm)
+    if "draft" not in data:
+        # Names the draft for good: a second press of "Submit" finds the case the first one filed.
+        await state.update_data(draft=uuid4().hex)
     await message.answer("\n".join(lines), reply_markup=keyboards.confirm())
 
 
-@router.callback_query(Intake.confirm, PickCb.filter((F.what == "intake") & (F.value == "submit")))
+@router.callback_query(StateFilter(Intake.confirm), PickCb.filter((F.what == "intake") & (F.value == "submit")))
 async def submit(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person,
                  config: ServiceConfig, now):
     """File the case and tell the villager its number, who handles it and by when."""
     data = await state.get_data()
+    # Cleared with the filing, in its transaction; if filing fails, the draft stays.
+    await state.clear()
     case = await submit_case(session, config, reporter=person, category_code=data["category"],
                              parts=[Part.from_dict(p) for p in data["parts"]],
-                             anonymous=bool(data.get("anonymous")), now=now)
-    await state.clear()
+                             anonymous=bool(data.get("anonymous")), now=now, draft_key=data.get("draft"))
     await query.answer(_("Submitted"))
-    await query.message.edit_reply_markup(reply_markup=None)
-    receipt = await query.message.answer(
+    await set_buttons(query)
+    receipt = await where(query).answer(
         _("✅ Received. Your case number is <b>{number}</b>.\nHandled by: {owner}\nTo be settled by: {due}\n\n"
           "You will be told of every step here. To add something, reply to any message about this case.").format(
             number=case.number, owner=person_label(case.owner), due=when(case.due_at, config.tz)),
@@ -173,7 +182,7 @@ async def restart(query: CallbackQuery, state: FSMContext, session: AsyncSession
     await state.set_state(Intake.category)
     await state.set_data({"parts": []})
     await query.answer()
-    await show_categories(query.message, session, person)
+    await show_categories(where(query), session, person)
 
 
 @router.callback_query(PickCb.filter((F.what == "intake") & (F.value == "cancel")))
@@ -181,7 +190,7 @@ async def cancel_intake(query: CallbackQuery, state: FSMContext, person: Person)
     """Drop the draft."""
     await state.clear()
     await query.answer(_("Cancelled."))
-    await query.message.answer(_("The report was cancelled."), reply_markup=keyboards.main_menu(person))
+    await where(query).answer(_("The report was cancelled."), reply_markup=keyboards.main_menu(person))
 
 
 @router.message(StateFilter(Intake.category, Intake.anonymity, Intake.confirm))

@@ -10,10 +10,12 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import MenuButton
 from bot import keyboards
 from bot.keyboards import PickCb, PolicyCb
 from bot.markdown import pages
 from bot.texts import BUTTON_LIMIT, esc, short
+from bot.screens import edit, where
 from handlers.intake import Intake
 from handlers.start import ask_township
 from models import Category, Person
@@ -26,7 +28,7 @@ router = Router(name="policy")
 
 
 @router.message(Command("policy"))
-@router.message(F.text == __("📖 Policies"))
+@router.message(MenuButton(__("📖 Policies")))
 async def show_topics(message: Message, session: AsyncSession):
     """List the explainers' topics as buttons."""
     topics = await policies.topics(session)
@@ -52,7 +54,7 @@ async def show_explainers(query: CallbackQuery, callback_data: PolicyCb, session
         kb.button(text=short(article.title, BUTTON_LIMIT), callback_data=PolicyCb(action="read", slug=article.slug))
     kb.adjust(1)
     await query.answer()
-    await query.message.edit_text(f"<b>{esc(topics[callback_data.topic])}</b>", reply_markup=kb.as_markup())
+    await edit(query, f"<b>{esc(topics[callback_data.topic])}</b>", reply_markup=kb.as_markup())
 
 
 @router.callback_query(PolicyCb.filter(F.action == "read"))
@@ -67,7 +69,7 @@ async def read_explainer(query: CallbackQuery, callback_data: PolicyCb, session:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🙋 I have a question"), callback_data=PolicyCb(action="ask", slug=article.slug))
     for index, text in enumerate(texts):
-        await query.message.answer(text, reply_markup=kb.as_markup() if index == len(texts) - 1 else None)
+        await where(query).answer(text, reply_markup=kb.as_markup() if index == len(texts) - 1 else None)
 
 
 @router.callback_query(PolicyCb.filter(F.action == "ask"))
@@ -77,19 +79,19 @@ async def ask_about_explainer(query: CallbackQuery, callback_data: PolicyCb, ses
     article = await policies.explainer(session, callback_data.slug)
     await query.answer()
     if person.role != Role.villager:
-        await query.message.answer(_("Reports are made by villagers. Your cases: /cases"))
+        await where(query).answer(_("Reports are made by villagers. Your cases: /cases"))
         return
     if person.village_id is None:
-        await ask_township(query.message, session)
+        await ask_township(where(query), session)
         return
     category = await session.get(Category, POLICY_QUESTION)
     if category is None:
-        await query.message.answer(_("Please use /new to ask your question."))
+        await where(query).answer(_("Please use /new to ask your question."))
         return
     await state.set_state(Intake.describing)
     await state.set_data({"category": category.code,
                           "parts": [Part(MessageKind.text, text=f"《{article.title}》").as_dict()]})
-    await query.message.answer(_("What would you like to know about “{title}”? Write your question, then press "
+    await where(query).answer(_("What would you like to know about “{title}”? Write your question, then press "
                                  "“Next”.").format(title=esc(article.title)), reply_markup=keyboards.describing())
 
 
@@ -115,4 +117,4 @@ async def change_subscription(query: CallbackQuery, callback_data: PickCb, sessi
         text = _("You will receive notices again.")
     else:
         text = _("Routine notices are stopped. Urgent notices (such as fire bans) still reach you.")
-    await query.message.edit_text(text)
+    await edit(query, text)

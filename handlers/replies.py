@@ -6,7 +6,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import RepliesToCase
+from bot.filters import Magic, RepliesToCase
 from bot.parts import part_of
 from models import Person
 from services.conversation import add_message
@@ -14,7 +14,7 @@ from services.conversation import add_message
 router = Router(name="replies")
 
 
-@router.message(RepliesToCase(), ~F.text.startswith("/"))
+@router.message(RepliesToCase(), Magic(~F.text.startswith("/")))
 async def relay_reply(message: Message, case_id: int, session: AsyncSession, person: Person, now):
     """Add the reply to its case and pass it to the other side."""
     part = part_of(message)

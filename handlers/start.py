@@ -4,13 +4,15 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import MenuButton
 from bot import keyboards
-from bot.keyboards import PickCb
+from bot.keyboards import PickCb, parse_id
+from bot.screens import edit, where
 from bot.texts import esc, role_name
 from models import Person
 from models import queries as q
@@ -58,7 +60,7 @@ async def start(message: Message, session: AsyncSession, person: Person, state: 
     await greet(message, person)
 
 
-async def ask_township(message: Message, session: AsyncSession) -> None:
+async def ask_township(message: MaybeInaccessibleMessage, session: AsyncSession) -> None:
     towns = await q.townships(session)
     if not towns:
         await message.answer(_("The directory is empty; the county has not set up this bot yet."))
@@ -72,14 +74,17 @@ async def ask_township(message: Message, session: AsyncSession) -> None:
 @router.callback_query(PickCb.filter(F.what == "town"))
 async def pick_township(query: CallbackQuery, callback_data: PickCb, session: AsyncSession):
     """Show the villages of the chosen township."""
-    villages = await q.villages_of(session, int(callback_data.value)) if callback_data.value.isdigit() else []
+    township_id = parse_id(callback_data.value)
+    if township_id is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    villages = await q.villages_of(session, township_id)
     await query.answer()
     if not villages:
-        await query.message.answer(_("No villages found there. Please send /start again."))
+        await where(query).answer(_("No villages found there. Please send /start again."))
         return
-    await query.message.edit_text(
-        _("Which village?"), reply_markup=keyboards.picks("vil", [(v.code, v.name) for v in villages], columns=3)
-    )
+    await edit(query, _("Which village?"),
+               reply_markup=keyboards.picks("vil", [(v.code, v.name) for v in villages], columns=3))
 
 
 @router.callback_query(PickCb.filter(F.what == "vil"))
@@ -90,11 +95,11 @@ async def pick_village(query: CallbackQuery, callback_data: PickCb, session: Asy
         return
     village = await set_village(session, person, callback_data.value)
     await query.answer()
-    await query.message.edit_text(_("You are registered in {village}.").format(village=esc(village.name)))
-    await greet(query.message, person)
+    await edit(query, _("You are registered in {village}.").format(village=esc(village.name)))
+    await greet(where(query), person)
 
 
-async def greet(message: Message, person: Person) -> None:
+async def greet(message: MaybeInaccessibleMessage, person: Person) -> None:
     if person.role == Role.villager:
         text = _("What can we do for you? Press “Report a problem” to tell us about a difficulty, a dispute "
                  "or a question about a policy.")
@@ -104,7 +109,7 @@ async def greet(message: Message, person: Person) -> None:
 
 
 @router.message(Command("help"))
-@router.message(F.text == __("❓ Help"))
+@router.message(MenuButton(__("❓ Help")))
 async def show_help(message: Message, person: Person):
     """Explain in a few lines what the bot does."""
     if person.role == Role.villager:

@@ -25,11 +25,13 @@ CUT_WORDS = {"township": Cut.township, "乡镇": Cut.township, "village": Cut.vi
 PERIOD_WORDS = {"week": "week", "本周": "week", "month": "month", "本月": "month", "year": "year", "本年": "year"}
 
 
-async def _scope_or_refuse(message: Message, person: Person) -> metrics.Scope | None:
+async def _scope_or_refuse(message: Message, session: AsyncSession, person: Person) -> metrics.Scope | None:
     """Return the area the person supervises, or refuse politely when they supervise none."""
     scope = metrics.scope_for(person)
     if scope is None:
         await message.answer(refusal(person))
+    elif person.township_id is not None:
+        await session.refresh(person, ["township"])  # area_name shows it
     return scope
 
 
@@ -42,7 +44,7 @@ def _words(command: CommandObject) -> list[str]:
 async def stats(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                 config: ServiceConfig, now):
     """Give a supervisor or leader the rates of their area for a period."""
-    scope = await _scope_or_refuse(message, person)
+    scope = await _scope_or_refuse(message, session, person)
     if scope is None:
         return
     words = _words(command)
@@ -58,7 +60,7 @@ async def stats(message: Message, command: CommandObject, session: AsyncSession,
 async def rank(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                config: ServiceConfig, now, rank_weights: ranking.RankWeights | None = None):
     """Rank the townships, villages or cadres of the area by the composite score over the last 30 days."""
-    scope = await _scope_or_refuse(message, person)
+    scope = await _scope_or_refuse(message, session, person)
     if scope is None:
         return
     words = _words(command)
@@ -78,7 +80,7 @@ async def rank(message: Message, command: CommandObject, session: AsyncSession, 
 async def send_ledger(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                       config: ServiceConfig, now):
     """Send the ledger of the area as a spreadsheet: every case, or those received in the period."""
-    scope = await _scope_or_refuse(message, person)
+    scope = await _scope_or_refuse(message, session, person)
     if scope is None:
         return
     words = _words(command)

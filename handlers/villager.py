@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -10,10 +10,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import MenuButton
 from bot import keyboards
 from bot.cards import case_line
 from bot.keyboards import CaseCb
 from bot.parts import part_of
+from bot.screens import set_buttons, where
 from models import Person
 from models.enums import Rating
 from services import views
@@ -28,7 +30,7 @@ class Verdict(StatesGroup):
 
 
 @router.message(Command("mycases"))
-@router.message(F.text == __("📋 My cases"))
+@router.message(MenuButton(__("📋 My cases")))
 async def my_cases(message: Message, session: AsyncSession, person: Person, config: ServiceConfig):
     """List the villager's cases with their status."""
     cases = list(await views.cases_of_reporter(session, person))
@@ -49,18 +51,18 @@ async def rate(query: CallbackQuery, callback_data: CaseCb, session: AsyncSessio
     case = await rate_case(session, case_id=callback_data.case_id, villager=person,
                            rating=Rating(callback_data.arg), now=now)
     await query.answer(_("Thank you."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await set_buttons(query)
     if Rating(callback_data.arg) is Rating.unsatisfied:
         await state.set_state(Verdict.words)
         await state.set_data({"case_id": case.id})
-        await query.message.answer(_("Case {number} is reopened. Please tell us what is still not solved; we pass "
+        await where(query).answer(_("Case {number} is reopened. Please tell us what is still not solved; we pass "
                                      "it to the person in charge.").format(number=case.number))
     else:
-        await query.message.answer(_("Case {number} is closed. Thank you for your verdict.").format(
+        await where(query).answer(_("Case {number} is closed. Thank you for your verdict.").format(
             number=case.number))
 
 
-@router.message(Verdict.words)
+@router.message(StateFilter(Verdict.words))
 async def words_after_verdict(message: Message, session: AsyncSession, person: Person, state: FSMContext, now):
     """Pass the villager's words on to the owner of the reopened case."""
     part = part_of(message)

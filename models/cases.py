@@ -14,6 +14,7 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("number"),
+        UniqueConstraint("intake_key"),
         Index("ix_cases_owner_status", "owner_id", "status"),
         Index("ix_cases_reporter", "reporter_id", "created_at"),
         Index("ix_cases_status_due", "status", "due_at"),
@@ -23,6 +24,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20))
+    # The draft a case was filed from: pressing "Submit" twice files it once.
+    intake_key: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20))
     category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import event
+from sqlalchemy.dialects import registry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+registry.register("sqlite.inline", "models.sqlite_inline", "SQLiteDialect_inline")
 
 
 def async_url(url: str) -> str:
@@ -10,7 +13,8 @@ def async_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+        # sqlite3 in place, not aiosqlite's worker thread: see models/sqlite_inline.py.
+        return "sqlite+inline:///" + url[len("sqlite:///"):]
     return url
 
 
@@ -34,3 +38,13 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Return a session factory whose objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def stage(session: AsyncSession, name: str, value) -> None:
+    """Keep a value on the session for a commit hook to write, and make sure a commit or rollback will run.
+
+    A session that has not executed anything has no transaction, and its commit would run no hooks.
+    """
+    session.info[name] = value
+    if not session.in_transaction():
+        session.sync_session.begin()

@@ -74,8 +74,9 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    village: Mapped[Village | None] = relationship(lazy="joined", foreign_keys=[village_id])
-    township: Mapped[Township | None] = relationship(lazy="joined", foreign_keys=[township_id])
+    # Loaded only where asked for: a person is loaded on every update, and with every case three times.
+    village: Mapped[Village | None] = relationship(lazy="raise_on_sql", foreign_keys=[village_id])
+    township: Mapped[Township | None] = relationship(lazy="raise_on_sql", foreign_keys=[township_id])
 
 
 class Assignment(Base):

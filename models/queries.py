@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.cases import Case, CaseEvent, CaseHelper, CaseMessage
@@ -12,10 +12,13 @@ from models.directory import Assignment, Category, Person, Township, Village
 from models.enums import Role
 
 
+# Built once: every update runs it, and building a statement costs more than SQLite running it.
+_PERSON_BY_EXTERNAL = select(Person).where(Person.channel == bindparam("channel"),
+                                           Person.external_id == bindparam("external_id"))
+
+
 async def person_by_external(session: AsyncSession, channel: str, external_id: str) -> Person | None:
-    return await session.scalar(
-        select(Person).where(Person.channel == channel, Person.external_id == external_id)
-    )
+    return await session.scalar(_PERSON_BY_EXTERNAL, {"channel": channel, "external_id": external_id})
 
 
 async def village_by_code(session: AsyncSession, code: str) -> Village | None:
@@ -73,12 +76,19 @@ async def case_by_id(session: AsyncSession, case_id: int) -> Case | None:
     return await session.get(Case, case_id)
 
 
-async def case_by_link(session: AsyncSession, chat: str, message_id: int) -> Case | None:
-    return await session.scalar(
-        select(Case).join(MessageLink, MessageLink.case_id == Case.id).where(
-            MessageLink.chat == chat, MessageLink.message_id == message_id
-        )
-    )
+async def case_filed_from(session: AsyncSession, draft_key: str) -> Case | None:
+    """Return the case filed from this draft, if it was (the lookup itself loads nothing)."""
+    case_id = await session.scalar(select(Case.id).where(Case.intake_key == draft_key))
+    return await session.get(Case, case_id) if case_id is not None else None
+
+
+_CASE_OF_LINK = select(MessageLink.case_id).where(MessageLink.chat == bindparam("chat"),
+                                                  MessageLink.message_id == bindparam("message_id"))
+
+
+async def case_id_by_link(session: AsyncSession, chat: str, message_id: int) -> int | None:
+    """Return the id of the case a message in a chat belongs to (cheap: no case is loaded)."""
+    return await session.scalar(_CASE_OF_LINK, {"chat": chat, "message_id": message_id})
 
 
 async def helper_ids(session: AsyncSession, case_id: int) -> set[int]:

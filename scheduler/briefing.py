@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from models import OutboxMessage, Person
@@ -27,7 +28,8 @@ async def send_weekly_briefing(ctx: JobContext, thresholds: Thresholds = Thresho
     async with ctx.sessionmaker() as session:
         supervisors = (await session.scalars(
             select(Person).where(Person.role == Role.supervisor, Person.active.is_(True),
-                                 Person.external_id.is_not(None)).order_by(Person.id))).all()
+                                 Person.external_id.is_not(None)).order_by(Person.id)
+            .options(selectinload(Person.township)))).all()
         keys = {p.id: f"briefing:{week}:{p.id}" for p in supervisors}
         done = set((await session.scalars(select(OutboxMessage.key).where(
             OutboxMessage.key.in_(list(keys.values()))))).all())

@@ -14,6 +14,7 @@ from services.config import ServiceConfig
 from services.cron import next_fire as cron_next_fire
 from services.errors import InvalidInput, NotAllowed
 from services.outbox import enqueue
+from services.text import clean, is_blank
 
 SENDERS = frozenset({Role.supervisor, Role.county_leader, Role.township_leader})
 MAX_TEXT = 3500
@@ -54,6 +55,16 @@ async def check_audience(session: AsyncSession, audience: str, by: Person | None
     return audience
 
 
+def check_text(text: str) -> str:
+    """Return a broadcast's own text cleaned, or refuse it when empty or too long."""
+    text = clean(text)
+    if is_blank(text):
+        raise InvalidInput("empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput("too_long")
+    return text
+
+
 async def create_broadcast(
     session: AsyncSession, config: ServiceConfig, *, by: Person | None, audience: str, now: datetime,
     text: str | None = None, policy_slug: str | None = None, at: datetime | None = None, cron: str | None = None,
@@ -62,11 +73,9 @@ async def create_broadcast(
     """Record a broadcast (by None: the command line) and when it first runs."""
     if by is not None and by.role not in SENDERS:
         raise NotAllowed()
-    text = (text or "").strip() or None
+    text = check_text(text) if text is not None and not is_blank(text) else None
     if (text is None) == (policy_slug is None):
         raise InvalidInput("broadcast_content")
-    if text and len(text) > MAX_TEXT:
-        raise InvalidInput("too_long")
     if policy_slug and await session.get(PolicyArticle, policy_slug) is None:
         raise InvalidInput("policy")
     await check_audience(session, audience, by)

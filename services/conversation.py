@@ -33,11 +33,10 @@ async def add_message(
     message = part.message(case.id, author.id, now)
     session.add(message)
     await session.flush()
-    await events.record(session, case, EventKind.message, now, actor=author, message_id=message.id,
-                        part=str(part.kind))
+    events.append(session, case, EventKind.message, now, actor=author, message_id=message.id, part=str(part.kind))
     if not from_reporter and case.first_response_at is None:
         case.first_response_at = now
-        await events.record(session, case, EventKind.first_contact, now, actor=author)
+        events.append(session, case, EventKind.first_contact, now, actor=author)
     if from_reporter:
         recipients = [case.owner] + [p for p in [await session.get(Person, i) for i in helpers] if p]
     else:

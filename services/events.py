@@ -19,9 +19,23 @@ async def record(
     **data,
 ) -> CaseEvent:
     """Append one event to the case's history and return it with its id."""
+    event = append(session, case, kind, now, actor, note, **data)
+    await session.flush()
+    return event
+
+
+def append(
+    session: AsyncSession,
+    case: Case,
+    kind: EventKind,
+    now: datetime,
+    actor: Person | None = None,
+    note: str | None = None,
+    **data,
+) -> CaseEvent:
+    """Append one event to the case's history; it is written (and gets its id) with the next flush."""
     event = CaseEvent(
         case_id=case.id, at=now, actor_id=actor.id if actor else None, kind=kind, note=note, data=data
     )
     session.add(event)
-    await session.flush()
     return event

@@ -18,6 +18,7 @@ from services.outbox import enqueue
 from services.permissions import require_can
 from services.routing import LEVEL_OF_ROLE, route_up
 from services.supervisors import supervisors_of
+from services.text import clean, is_blank
 
 MAX_REASON = 1000
 
@@ -37,8 +38,8 @@ async def _authorized(session: AsyncSession, case_id: int, actor: Person, action
 
 
 def _reason(text: str | None, required: bool = True) -> str | None:
-    text = (text or "").strip()
-    if required and not text:
+    text = clean(text)
+    if required and is_blank(text):
         raise InvalidInput("empty")
     if len(text) > MAX_REASON:
         raise InvalidInput("too_long")

@@ -1,7 +1,7 @@
 """Intake: turn a villager's draft into a routed, numbered case with a deadline."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from services.lifecycle import Action, next_status
 from services.numbering import next_case_number
 from services.outbox import enqueue
 from services.routing import route_case
+from services.text import clean, is_blank
 
 SUMMARY_CHARS = 200
 MAX_TEXT = 20_000
@@ -54,18 +55,21 @@ class Part:
 
 def check_part(part: Part) -> Part:
     """Refuse a part with nothing in it, or text beyond what a case can carry."""
+    text = clean(part.text) or None
+    if text is not None and len(text) > MAX_TEXT:
+        raise InvalidInput("too_long")
     if part.kind is MessageKind.text:
-        text = (part.text or "").strip()
-        if not text:
+        if is_blank(text):
             raise InvalidInput("empty")
-        if len(text) > MAX_TEXT:
-            raise InvalidInput("too_long")
         return Part(MessageKind.text, text=text)
-    if part.kind is MessageKind.location and (part.latitude is None or part.longitude is None):
+    if part.kind is MessageKind.location:
+        if part.latitude is None or part.longitude is None or not (
+                -90 <= part.latitude <= 90 and -180 <= part.longitude <= 180):
+            raise InvalidInput("empty")
+        return part
+    if not part.file_id:
         raise InvalidInput("empty")
-    if part.kind not in (MessageKind.location,) and not part.file_id:
-        raise InvalidInput("empty")
-    return part
+    return replace(part, text=None if is_blank(text) else text)
 
 
 def summarize(parts: list[Part]) -> str:
@@ -95,13 +99,18 @@ async def submit_case(
     anonymous: bool,
     now: datetime,
     village: Village | None = None,
+    draft_key: str | None = None,
 ) -> Case:
-    """File the case, route it to its owner, start its clocks and queue the owner's card.
+    """File the case, route it to its owner, start its clocks and queue the owner's card; a draft files once.
 
     `village` is where the case is (another system's reports name it); by default the reporter's own.
     """
     if reporter.role != Role.villager or (village is None and reporter.village_id is None):
         raise InvalidInput("no_village")
+    if draft_key is not None:
+        filed = await q.case_filed_from(session, draft_key)
+        if filed is not None and filed.reporter_id == reporter.id:
+            return filed
     category = await session.get(Category, category_code)
     if category is None:
         raise InvalidInput("category")
@@ -113,31 +122,30 @@ async def submit_case(
     village = village or await session.get(Village, reporter.village_id)
     route = await route_case(session, village, category)
 
+    # Submitted and assigned at once: written as one row, with both events.
     case = Case(
         number=await next_case_number(session, now, config.tz),
+        intake_key=draft_key,
         kind=category.kind,
-        category_code=category.code,
-        village_id=village.id,
-        reporter_id=reporter.id,
+        category=category,
+        village=village,
+        reporter=reporter,
         anonymous=anonymous or category.confidential,
         confidential=category.confidential,
-        status=Status.submitted,
+        status=next_status(Status.submitted, Action.assign),
+        owner=route.owner,
+        level=route.level,
         summary=summarize(parts),
         created_at=now,
     )
+    set_deadlines(case, category, route.level, config.deadlines, now, escalated=False)
     session.add(case)
     await session.flush()
-    await events.record(session, case, EventKind.submitted, now, actor=reporter, anonymous=case.anonymous,
-                        parts=len(parts))
+    events.append(session, case, EventKind.submitted, now, actor=reporter, anonymous=case.anonymous,
+                  parts=len(parts))
     session.add_all(part.message(case.id, reporter.id, now) for part in parts)
-
-    case.status = next_status(case.status, Action.assign)
-    case.owner_id = route.owner.id
-    case.level = route.level
-    set_deadlines(case, category, route.level, config.deadlines, now, escalated=False)
-    event = await events.record(session, case, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)
-    enqueue(session, to=route.owner, notice="case_card", key=f"card:{event.id}", now=now, case_id=case.id,
+    events.append(session, case, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)
+    enqueue(session, to=route.owner, notice="case_card", key=f"card:new:{case.id}", now=now, case_id=case.id,
             reason="new")
     await session.commit()
-    await session.refresh(case)
     return case

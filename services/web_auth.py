@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from models import LoginToken, Person, WebSession
 from models.enums import Role
@@ -75,7 +76,9 @@ async def current_session(session: AsyncSession, cookie: str | None, now: dateti
     """Return the live browser session of a cookie (its person loaded), or None."""
     if not cookie:
         return None
-    found = await session.scalar(select(WebSession).where(WebSession.token_hash == digest(cookie)))
+    # The pages name the reader's township: loaded here, as the person's relations never load lazily.
+    found = await session.scalar(select(WebSession).where(WebSession.token_hash == digest(cookie))
+                                 .options(joinedload(WebSession.person).joinedload(Person.township)))
     if found is None or found.ended_at is not None or found.expires_at <= now:
         return None
     if not may_use_dashboard(found.person):

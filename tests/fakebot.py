@@ -36,6 +36,8 @@ class FakeTelegram(BaseSession):
     chats: dict[int, list[Message]] = field(default_factory=dict)
     answered: set[str] = field(default_factory=set)
     fail_next: list[Exception] = field(default_factory=list)
+    # The next call of a method fails with the given error (once).
+    fail_on: dict[str, Exception] = field(default_factory=dict)
 
     def __post_init__(self):
         BaseSession.__init__(self)
@@ -54,6 +56,8 @@ class FakeTelegram(BaseSession):
         self.calls.append(call)
         if self.fail_next:
             raise self.fail_next.pop(0)
+        if name in self.fail_on:
+            raise self.fail_on.pop(name)
         if isinstance(method, AnswerCallbackQuery):
             self.answered.add(method.callback_query_id)
             return True

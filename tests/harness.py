@@ -4,7 +4,9 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timezone
 
-from aiogram.types import CallbackQuery, Chat, Location, Message, PhotoSize, Sticker, Update, User, Voice
+from aiogram.types import (
+    CallbackQuery, Chat, Location, MaybeInaccessibleMessage, Message, PhotoSize, Sticker, Update, User, Voice,
+)
 
 from bot.app import build_dispatcher
 from bot.delivery import OutboxSender
@@ -23,7 +25,7 @@ class Harness:
     def __init__(self, sessionmaker, clock, config, storage=None, isolation=None):
         self.fake = FakeTelegram()
         self.bot = make_bot(self.fake)
-        self.clock = clock
+        self.clock, self.config = clock, config
         self.dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
                                    isolation=isolation)
         self.sender = OutboxSender(self.bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=10_000)
@@ -44,14 +46,16 @@ class Harness:
         while await self.sender.deliver_due():
             pass
 
-    def _message(self, user: User, **fields) -> Message:
+    def _message(self, user: User, chat: Chat | None = None, **fields) -> Message:
         return Message(message_id=next(self._message_ids), date=datetime.now(timezone.utc), from_user=user,
-                       chat=Chat(id=user.id, type="private"), **fields)
+                       chat=chat or Chat(id=user.id, type="private"), **fields)
 
     async def say(self, user: User, text: str | None = None, *, reply_to: Message | None = None,
                   photo: str | None = None, location: tuple[float, float] | None = None,
-                  sticker: bool = False, voice: str | None = None, caption: str | None = None) -> None:
-        fields: dict = {"text": text, "reply_to_message": reply_to, "caption": caption}
+                  sticker: bool = False, voice: str | None = None, caption: str | None = None,
+                  chat: Chat | None = None) -> None:
+        """Send as `user`, in their private chat unless another `chat` (a group) is given."""
+        fields: dict = {"text": text, "reply_to_message": reply_to, "caption": caption, "chat": chat}
         if photo:
             fields["photo"] = [PhotoSize(file_id=photo, file_unique_id=photo, width=10, height=10)]
         if voice:
@@ -63,7 +67,8 @@ class Harness:
                                         is_animated=False, is_video=False)
         await self.feed(Update(update_id=next(self._ids), message=self._message(user, **fields)))
 
-    async def press(self, user: User, label: str, message: Message | None = None, data: str | None = None) -> str:
+    async def press(self, user: User, label: str, message: MaybeInaccessibleMessage | None = None,
+                    data: str | None = None) -> str:
         """Press the button whose text contains `label` on the latest message that has it."""
         message = message or self.find(user, button=label)
         if data is None:

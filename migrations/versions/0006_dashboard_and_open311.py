@@ -1,7 +1,7 @@
 """dashboard logins, web sessions, Open311 keys, village coordinates
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import models.base
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,21 @@
+"""Text people type: what counts as empty, and what a database cannot store."""
+from __future__ import annotations
+
+import unicodedata
+
+# Characters that render as nothing although Unicode does not class them as format characters.
+_INVISIBLE = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+_KEPT_CONTROLS = frozenset("\n\t")
+
+
+def clean(text: str | None) -> str:
+    """Return the text trimmed and without control characters (PostgreSQL cannot store NUL)."""
+    text = text or ""
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch in _KEPT_CONTROLS or unicodedata.category(ch) != "Cc")
+    return text.strip()
+
+
+def is_blank(text: str | None) -> bool:
+    """Say whether the text shows nothing: spaces, zero-width, format or control characters only."""
+    return all(ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) in ("Cc", "Cf") for ch in text or "")
