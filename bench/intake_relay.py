@@ -271,9 +271,36 @@ class Control:
         await self.http.close()
 
 
+class Pacer:
+    """Hand out send times at a fixed rate to whichever villager is ready: an open loop.
+
+    The offered load does not slow down when answers do (as long as some villager is ready, which
+    enough villagers ensure); a step that could not be sent within one interval of its slot, because
+    every villager was still waiting for an answer, counts as late.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next: float | None = None
+        self.late = 0
+        self.sent = 0
+
+    async def slot(self) -> None:
+        now = time.perf_counter()
+        if self.next is None:
+            self.next = now
+        at, self.next = self.next, self.next + self.interval
+        if at > now:
+            await asyncio.sleep(at - now)
+        elif now - at > self.interval:
+            self.late += 1
+        self.sent += 1
+
+
 class Villager:
     def __init__(self, client: Control, state, uid: int, timeout: float) -> None:
         self.client, self.state, self.uid, self.timeout = client, state, uid, timeout
+        self.pacer: Pacer | None = None
         self.cursor = 0
         self.latencies: list[float] = []
         self.receipt_id: int | None = None
@@ -283,6 +310,8 @@ class Villager:
     async def step(self, action, pick) -> dict:
         """Do one thing over HTTP, wait for the bot's answer, and note the latency."""
         self.cursor = len(self.state.bot_log[self.uid])
+        if self.pacer is not None:
+            await self.pacer.slot()
         t0 = time.perf_counter()
         await action()
         t, view, self.cursor = await self.state.wait_bot(self.uid, self.cursor, pick, self.timeout)
@@ -459,6 +488,20 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
         card_delays = [state.cards[tok][0] - t for tok, t in submitted.items() if state.cards.get(tok)]
         card_count = sum(len(state.cards.get(tok, ())) for tok in submitted)
 
+        open_ours = None
+        if args.open_rate:
+            log(f"intake, open loop: {args.open_rate:g} updates/s offered")
+            pacer = Pacer(args.open_rate)
+            for v in villagers:
+                v.pacer = pacer
+            with Phase(ours) as phase:
+                await run_all(villagers, lambda v: v.report(args.reports))
+            for v in villagers:
+                v.pacer = None
+            open_ours = pacer
+            rows.append(row(f"ours: intake steps, {args.open_rate:g}/s offered", pacer.sent, phase.wall,
+                            [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
+
         log(f"relay: {args.relay} replies per villager")
         expected = {f"R{v.uid}x{j}" for v in villagers for j in range(args.relay)}
         with Phase(ours) as accepted:
@@ -494,6 +537,16 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
             await run_all(villagers, lambda v: v.echo(per_villager))
         rows.append(row("floor: aiogram echo bot", per_villager * len(villagers), phase.wall,
                         [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
+        open_floor = None
+        if args.open_rate:
+            pacer = Pacer(args.open_rate)
+            for v in villagers:
+                v.pacer = pacer
+            with Phase(floor) as phase:
+                await run_all(villagers, lambda v: v.echo(STEPS_PER_REPORT))
+            open_floor = pacer
+            rows.append(row(f"floor: echo, {args.open_rate:g}/s offered", pacer.sent, phase.wall,
+                            [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
         await floor.stop()
         refusals_floor = len(state.refusals)
     except BaseException:
@@ -506,7 +559,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
         await client.aclose()
         await sandbox.stop()
 
-    ours_row, floor_row = rows[0], rows[-1]
+    ours_row = rows[0]
+    floor_row = next(r for r in rows if r["name"] == "floor: aiogram echo bot")
     print()
     print(f"intake + relay: {args.villagers} villagers; N = {n_updates} intake updates ({STEPS_PER_REPORT} steps x "
           f"{args.reports} report(s) each); relay {args.relay} replies each ({len(expected)}); ours = `python -m bot "
@@ -522,6 +576,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
     print()
     print(f"ours/floor: updates/s {ours_row['rate'] / floor_row['rate']:.2f}; p95 latency "
           f"{ours_row['p95'] / floor_row['p95']:.1f}x; bot CPU per update {ours_row['cpu'] / floor_row['cpu']:.1f}x")
+    if open_ours is not None:
+        print(f"open loop at {args.open_rate:g}/s: late sends (no villager ready within one interval) ours "
+              f"{open_ours.late}/{open_ours.sent}, floor {open_floor.late}/{open_floor.sent}")
     print(f"new-case cards (outbox) after 提交: {len(card_delays)}/{len(submitted)} arrived ({card_count} cards), "
           f"p50 {fmt(pct(card_delays, 50) * 1000, '.0f')} ms, p95 {fmt(pct(card_delays, 95) * 1000, '.0f')} ms, "
           f"max {fmt(max(card_delays, default=float('nan')) * 1000, '.0f')} ms")
@@ -556,6 +613,8 @@ def main() -> None:
     p.add_argument("--broadcast-rate", type=float, default=25.0,
                    help="the bot's BROADCAST_RATE: the outbox sender's messages per second (default 25)")
     p.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of both bots (default WARNING)")
+    p.add_argument("--open-rate", type=float, default=100.0,
+                   help="updates/s offered in the open-loop intake phase, for both bots (default 100; 0 skips)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for any one answer")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (database, bot logs)")
     args = p.parse_args()

@@ -8,7 +8,7 @@ The villagers go through the intake one update at a time (/start v_sq01, /new, c
 through `bot.app.build_dispatcher` exactly as the running bot builds it, with a stand-in Bot session
 that answers every call at once (no network, no checks). The floor is aiogram's Dispatcher with one
 echo handler fed as many text updates through the same stand-in. CPU is the process's
-(`time.process_time`, all threads, so aiosqlite's worker thread counts). What this leaves out is
+(`time.process_time`, all threads). What this leaves out is
 the HTTP of getUpdates and of the answers, which both bots pay alike; `bench/intake_relay.py`
 measures the whole bot process against the sandbox. With --profile, cProfile runs over the intake
 and relay phases and prints the top functions (or writes FILE.prof).

@@ -95,7 +95,8 @@ async def build_app(settings: Settings, token: str, clock: Clock = utc_now) -> A
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
         storage = RedisStorage.from_url(settings.redis_url)
-        isolation = RedisEventIsolation(storage.redis)
+        # A process killed while it held a person's lock frees it after this long, not aiogram's 60 s.
+        isolation = RedisEventIsolation(storage.redis, lock_kwargs={"timeout": 20})
     bot = make_bot(settings, token)
     sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=settings.broadcast_rate)
     dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,

@@ -20,7 +20,9 @@ class CommandError(Exception):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Mass-line case bot for a county.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="serve Telegram (needs BOT_TOKEN)")
+    run = sub.add_parser("run", help="serve Telegram (needs BOT_TOKEN)")
+    run.add_argument("--role", choices=("all", "web", "worker"), default="all",
+                     help="web: take updates; worker: send the outbox and run the scheduled jobs; all: both")
     sandbox = sub.add_parser("sandbox", help="start the offline sandbox, a demo county and the bot")
     sandbox.add_argument("--port", type=int, default=None, help="sandbox port (default SANDBOX_PORT)")
     sub.add_parser("migrate", help="bring the database schema up to date")
@@ -119,7 +121,7 @@ async def dispatch(args, settings: Settings) -> int:
     from bot import commands
 
     if args.command == "run":
-        return await commands.run(settings)
+        return await commands.run(settings, args.role)
     if args.command == "sandbox":
         return await commands.sandbox(settings, args.port)
     if args.command == "migrate":

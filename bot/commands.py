@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -21,6 +22,7 @@ from scheduler import jobs, make_scheduler
 from scheduler.briefing import send_weekly_briefing
 from services.briefing import Thresholds
 from scheduler.context import JobContext
+from scheduler.leader import leadership_for
 from models.db import make_engine, make_sessionmaker
 from models import queries as q
 from services.directory import import_directory as apply_directory
@@ -41,18 +43,23 @@ COMMANDS = [
 ]
 
 
-async def run(settings: Settings) -> int:
-    """Serve Telegram by long polling."""
+# The updates the bot handles; anything else Telegram keeps to itself.
+ALLOWED_UPDATES = ["message", "callback_query"]
+ROLES = ("all", "web", "worker")
+
+
+async def run(settings: Settings, role: str = "all") -> int:
+    """Serve Telegram: take updates (long polling, or the webhook), run the jobs and the sender, or both."""
     if not settings.bot_token:
         raise CommandError("BOT_TOKEN is not set: put the token from @BotFather in .env (see .env.example), "
                            "or try the bot offline with `python -m bot sandbox`")
     app = await build_app(settings, settings.bot_token)
-    await serve(app)
+    await serve(app, role)
     return 0
 
 
-async def serve(app: App, dashboard_ready: Callable[[str], None] | None = None) -> None:
-    """Check the token, then poll for updates while the outbox sender and the dashboard run beside."""
+async def serve(app: App, role: str = "all", dashboard_ready: Callable[[str], None] | None = None) -> None:
+    """Check the token, then take updates and serve the dashboard (role web), send and sweep (role worker), or both."""
     try:
         me = await app.bot.get_me()
     except TelegramUnauthorizedError:
@@ -62,43 +69,95 @@ async def serve(app: App, dashboard_ready: Callable[[str], None] | None = None) 
         await app.bot.session.close()
         raise CommandError(f"cannot reach the Bot API at {app.settings.bot_api_base}; check BOT_API_BASE "
                            "and the network") from None
-    log.info("serving as @%s", me.username)
+    log.info("serving as @%s (role %s, %s)", me.username, role,
+             "webhook" if app.settings.webhook_url else "long polling" if role != "worker" else "no updates")
+    background: list[asyncio.Task] = []
+    scheduler = dashboard = None
+    leadership = leadership_for(app.engine, every=max(0.5, app.settings.duration("sweep_interval").total_seconds() / 2))
+    try:
+        if role in ("all", "worker"):
+            if app.engine.dialect.name == "sqlite":
+                # The embedded default runs one process: claims left by a killed one can be taken back now.
+                await app.sender.release_claims()
+            background.append(asyncio.create_task(app.sender.run(), name="outbox"))
+            background.append(asyncio.create_task(leadership.keep(), name="leadership"))
+            scheduler = start_scheduler(app, leads=lambda: leadership.held)
+        if role in ("all", "web"):
+            dashboard = await start_dashboard(app)
+            if dashboard is not None:
+                app.dispatcher["dashboard_url"] = dashboard[1]
+                log.info("dashboard at %s (staff log in with /dashboard in chat)", dashboard[1])
+                if dashboard_ready is not None:
+                    dashboard_ready(dashboard[1])
+            await set_command_menu(app)
+            if app.settings.webhook_url:
+                await serve_webhook(app)
+            else:
+                await app.bot.delete_webhook()
+                await app.dispatcher.start_polling(app.bot, allowed_updates=ALLOWED_UPDATES, handle_signals=True)
+        else:
+            await until_stopped()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        for task in background:
+            task.cancel()
+        if dashboard is not None:
+            await dashboard[0].stop()
+        await leadership.close()
+        await app.bot.session.close()
+        await app.engine.dispose()
+
+
+async def set_command_menu(app: App) -> None:
+    """Show the command menu in every catalog's language (staff commands are marked as theirs)."""
     i18n = make_i18n()
     for locale in i18n.available_locales:
         with i18n.context(), i18n.use_locale(locale):
             menu = [BotCommand(command=c, description=str(d)) for c, d in COMMANDS]
         # The default locale's menu is everyone's unless their client speaks another catalog's language.
         await app.bot.set_my_commands(menu, language_code=None if locale == i18n.default_locale else locale[:2])
-    if app.engine.dialect.name == "sqlite":
-        # The embedded default runs one process: claims left by a killed one can be taken back now.
-        await app.sender.release_claims()
+
+
+async def serve_webhook(app: App) -> None:
+    """Tell Telegram where to post updates, and take them there until stopped."""
+    from aiohttp import web
+
+    from bot.webhook import webhook_app
+
+    settings = app.settings
+    runner = web.AppRunner(webhook_app(app.dispatcher, app.bot, settings.webhook_path, settings.webhook_secret),
+                           access_log=None, handle_signals=False)
+    await runner.setup()
+    host, port = settings.listen
+    await web.TCPSite(runner, host, port).start()
+    await app.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
+                              allowed_updates=ALLOWED_UPDATES)
+    log.info("taking updates at %s (listening on %s:%s)", settings.webhook_url, host, port)
     try:
-        dashboard = await start_dashboard(app)
-    except CommandError:
-        await app.bot.session.close()
-        raise
-    if dashboard is not None:
-        app.dispatcher["dashboard_url"] = dashboard[1]
-        log.info("dashboard at %s (staff log in with /dashboard in chat)", dashboard[1])
-        if dashboard_ready is not None:
-            dashboard_ready(dashboard[1])
-    sender = asyncio.create_task(app.sender.run(), name="outbox")
-    scheduler = start_scheduler(app)
-    try:
-        await app.dispatcher.start_polling(app.bot, allowed_updates=["message", "callback_query"],
-                                           handle_signals=True)
+        await until_stopped()
     finally:
-        scheduler.shutdown(wait=False)
-        sender.cancel()
-        if dashboard is not None:
-            await dashboard[0].stop()
-        await app.bot.session.close()
-        await app.engine.dispose()
+        # Leave the webhook set: other processes may still take updates, and Telegram keeps them meanwhile.
+        await runner.cleanup()
 
 
-def start_scheduler(app: App):
-    """Start the periodic sweeps and the cron jobs; the database says what is due."""
-    ctx = JobContext(app.sessionmaker, app.config, app.clock, poke=app.sender.wakeup.set)
+async def until_stopped() -> None:
+    """Return on SIGINT or SIGTERM."""
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopped.set)
+    try:
+        await stopped.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        log.info("stopping")
+
+
+def start_scheduler(app: App, leads=lambda: True):
+    """Start the periodic sweeps and the cron jobs; the database says what is due, `leads` whether we run them."""
+    ctx = JobContext(app.sessionmaker, app.config, app.clock, poke=app.sender.wakeup.set, leads=leads)
     sweep = app.settings.duration("sweep_interval").total_seconds()
     # Broadcasts "now" should not wait a whole deadline sweep interval.
     quick = min(sweep, 5.0)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.enums import Level
@@ -15,6 +16,7 @@ from services.deadlines import DeadlinePolicy
 from services.durations import parse_duration
 
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_API = "https://api.telegram.org"
 
 
@@ -47,6 +49,54 @@ class Settings(BaseSettings):
     dashboard_listen: str = "127.0.0.1:8082"
     # The public base URL of the dashboard, for the bot's login links; empty: http://<DASHBOARD_LISTEN>.
     dashboard_url: str | None = None
+    # Webhook mode: Telegram posts updates to WEBHOOK_URL (behind a reverse proxy) with WEBHOOK_SECRET.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "127.0.0.1:8443"
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("WEBHOOK_URL must be the public https:// address Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not SECRET_SHAPE.match(value):
+            raise ValueError("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, _sep, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET: Telegram sends it with every update, and "
+                             "requests without it are refused")
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of WEBHOOK_URL, where the bot listens for updates."""
+        return urlsplit(self.webhook_url or "").path or "/telegram"
+
+    @property
+    def listen(self) -> tuple[str, int]:
+        """WEBHOOK_LISTEN as host and port."""
+        host, _sep, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("bot_token")
     @classmethod
@@ -104,7 +154,7 @@ class Settings(BaseSettings):
 
     @field_validator("dashboard_listen")
     @classmethod
-    def _listen(cls, value: str) -> str:
+    def _dashboard_listen(cls, value: str) -> str:
         value = (value or "").strip()
         if not value:
             return ""

@@ -71,12 +71,12 @@ async def add_loose_to_case(query: CallbackQuery, callback_data: CaseCb, session
     if "loose" not in data:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    case, _message = await add_message(session, case_id=callback_data.case_id, author=person,
-                                       part=Part.from_dict(data["loose"]), now=now)
     await state.set_data({})
+    relayed = await add_message(session, case_id=callback_data.case_id, author=person,
+                                part=Part.from_dict(data["loose"]), now=now)
     await query.answer()
     await edit(query, _("✓ Added to case {number} and passed to the person in charge.").format(
-        number=case.number))
+        number=relayed.number))
 
 
 @router.callback_query(PickCb.filter((F.what == "loose") & (F.value == "new")))

@@ -22,5 +22,5 @@ async def relay_reply(message: Message, case_id: int, session: AsyncSession, per
         await message.answer(_("That kind of message cannot be passed on. Please send text, a photo, a voice "
                                "message or a location."))
         return
-    case, _message = await add_message(session, case_id=case_id, author=person, part=part, now=now)
-    await message.reply(_("✓ Sent ({number}).").format(number=case.number))
+    relayed = await add_message(session, case_id=case_id, author=person, part=part, now=now)
+    await message.reply(_("✓ Sent ({number}).").format(number=relayed.number))

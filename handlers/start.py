@@ -44,8 +44,8 @@ async def start_in_village(message: Message, command: CommandObject, session: As
     if person.role != Role.villager:
         await greet(message, person)
         return
+    await state.clear()  # committed with the village, or dropped with it
     village = await set_village(session, person, command.args[2:])
-    await state.clear()
     await message.answer(_("You are registered in {village}.").format(village=esc(village.name)))
     await greet(message, person)
 

@@ -60,6 +60,11 @@ class Case(Base):
 
     category: Mapped[Category] = relationship(lazy="joined")
     village: Mapped[Village] = relationship(lazy="joined")
+
+    @property
+    def township_id(self) -> int:
+        """The township the case lies in (the permission rules ask it of a case or of a case's row)."""
+        return self.village.township_id
     reporter: Mapped[Person] = relationship(lazy="joined", foreign_keys=[reporter_id])
     owner: Mapped[Person | None] = relationship(lazy="joined", foreign_keys=[owner_id])
 

@@ -23,6 +23,14 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     url = async_url(url)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+        if ":memory:" not in url:
+            # An update keeps its connection while it answers over HTTP; with a few connections, fifty
+            # villagers at once queued for them. A SQLite connection is only a file handle and a small cache.
+            kwargs.setdefault("pool_size", 100)
+            kwargs.setdefault("max_overflow", 0)
+    elif url.startswith("postgresql"):
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 30)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine.sync_engine, "connect")
@@ -31,6 +39,7 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA cache_size=-1024")  # 1 MB a connection; the OS caches the file beside
             cur.close()
     return engine
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.cases import Case, CaseEvent, CaseHelper, CaseMessage
@@ -91,6 +92,38 @@ async def case_id_by_link(session: AsyncSession, chat: str, message_id: int) -> 
     return await session.scalar(_CASE_OF_LINK, {"chat": chat, "message_id": message_id})
 
 
+_CASE_FOR_REPLY = (
+    select(Case.__table__.c.id, Case.__table__.c.number, Case.__table__.c.status, Case.__table__.c.owner_id,
+           Case.__table__.c.reporter_id, Case.__table__.c.confidential, Case.__table__.c.first_response_at,
+           Village.__table__.c.township_id, CaseHelper.__table__.c.person_id.label("helper_id"))
+    .join(Village.__table__, Village.__table__.c.id == Case.__table__.c.village_id)
+    .outerjoin(CaseHelper.__table__, CaseHelper.__table__.c.case_id == Case.__table__.c.id)
+    .where(Case.__table__.c.id == bindparam("case_id"))
+)
+
+
+async def case_for_reply(session: AsyncSession, case_id: int) -> tuple[Row | None, set[int]]:
+    """Return what a reply needs of a case (no case object is loaded) and the ids of its helpers."""
+    rows = (await session.execute(_CASE_FOR_REPLY, {"case_id": case_id})).all()
+    if not rows:
+        return None, set()
+    return rows[0], {r.helper_id for r in rows if r.helper_id is not None}
+
+
+_INSERT_MESSAGE = insert(CaseMessage.__table__).returning(CaseMessage.__table__.c.id)
+
+
+async def insert_message(session: AsyncSession, values: dict) -> int:
+    """Insert one case message and return its id."""
+    return (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
+
+
+async def insert_messages(session: AsyncSession, rows: list[dict]) -> None:
+    """Insert case messages in one statement."""
+    if rows:
+        await session.execute(insert(CaseMessage.__table__), rows)
+
+
 async def helper_ids(session: AsyncSession, case_id: int) -> set[int]:
     return set((await session.scalars(select(CaseHelper.person_id).where(CaseHelper.case_id == case_id))).all())
 
@@ -121,3 +154,36 @@ async def description_of(session: AsyncSession, case: Case) -> list[CaseMessage]
     count = (submitted.data or {}).get("parts") if submitted else None
     own = [m for m in await messages_of(session, case.id) if m.author_id == case.reporter_id]
     return own[:count] if count is not None else own
+
+
+def due_cases_query(now: datetime, limit: int, columns: Sequence[str]) -> Select:
+    """Select the named case columns, the township and the settle time of the first `limit` cases due by `now`.
+
+    On PostgreSQL the rows are locked and locked ones skipped, so concurrent sweeps share the work;
+    SQLite has one writer and renders no lock clause.
+    """
+    return (
+        select(*(getattr(Case, name) for name in columns), Village.township_id, Category.resolve_s)
+        .join(Village, Village.id == Case.village_id)
+        .join(Category, Category.code == Case.category_code)
+        .where(Case.next_check_at <= now)
+        .order_by(Case.next_check_at, Case.id)
+        .limit(limit)
+        .with_for_update(of=Case, skip_locked=True)
+    )
+
+
+async def due_cases(session: AsyncSession, now: datetime, limit: int, columns: Sequence[str]) -> Sequence[Row]:
+    return (await session.execute(due_cases_query(now, limit, columns))).all()
+
+
+async def update_cases(session: AsyncSession, changes: Sequence[dict]) -> None:
+    """Write each dict's columns to the case of its "id": one executemany per set of columns, no ORM."""
+    table = Case.__table__
+    by_columns: dict[tuple[str, ...], list[dict]] = {}
+    for change in changes:
+        columns = tuple(sorted(name for name in change if name != "id"))
+        by_columns.setdefault(columns, []).append({"case_id": change["id"]} | {name: change[name] for name in columns})
+    for columns, rows in by_columns.items():
+        statement = update(table).where(table.c.id == bindparam("case_id"))
+        await session.execute(statement.values({name: bindparam(name) for name in columns}), rows)

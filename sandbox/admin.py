@@ -7,6 +7,7 @@ import logging
 
 from sandbox.registry import ApiError, handles, refuse
 from sandbox.state import BOT_USER, SandboxState
+from sandbox.webhook import ensure_delivery
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +76,13 @@ def get_chat_member(state: SandboxState, params: dict, files: dict, method: str 
 
 @handles("setWebhook")
 def set_webhook(state: SandboxState, params: dict, files: dict, method: str = "") -> bool:
-    """Remember a webhook (the sandbox does not deliver to it; getUpdates then answers 409)."""
+    """Remember a webhook and deliver the updates to it from now on (getUpdates then answers 409)."""
     if params.get("drop_pending_updates"):
         state.updates.clear()
     state.webhook = {"url": str(params["url"]), "allowed_updates": params.get("allowed_updates"),
-                     "secret_token": params.get("secret_token")}
+                     "secret_token": params.get("secret_token"), "max_connections": params.get("max_connections")}
+    ensure_delivery(state)
+    state.notify()
     return True
 
 

@@ -100,6 +100,10 @@ class SandboxClient:
         """Return the log of Bot API calls, optionally of one method."""
         return await self.request("GET", "/calls", params={"method": method} if method else None)
 
+    async def webhook(self) -> dict:
+        """Return the webhook the bot set, how many updates wait, and every delivery (update id, statuses)."""
+        return await self.request("GET", "/webhook")
+
     async def faults(self, **settings: Any) -> dict:
         """Set faults: clear, rate_limit={method: n}, retry_after, block=[ids], unblock, fail_next={...}, latency."""
         return await self.request("POST", "/faults", json=settings)

@@ -61,6 +61,7 @@ class FaultsIn(BaseModel):
     unblock: list[int] = []
     fail_next: FailNext | None = None
     latency: float | None = None
+    duplicate_updates: bool | None = None
 
 
 class ResetIn(BaseModel):
@@ -143,6 +144,11 @@ def build_control_router(state: SandboxState) -> APIRouter:
     async def calls(method: str | None = None) -> list[dict]:
         return [c for c in state.calls if method is None or c["method"].lower() == method.lower()]
 
+    @router.get("/webhook")
+    async def webhook() -> dict:
+        return {"url": state.webhook.get("url", ""), "pending": len(state.updates),
+                "deliveries": list(state.webhook_log)}
+
     @router.get("/faults")
     async def get_faults() -> dict:
         return state.faults.public()
@@ -186,6 +192,8 @@ def apply_faults(state: SandboxState, body: FaultsIn) -> None:
         faults.fail_next.extend(dict(failure) for _ in range(body.fail_next.count))
     if body.latency is not None:
         faults.latency = max(0.0, body.latency)
+    if body.duplicate_updates is not None:
+        faults.duplicate_updates = body.duplicate_updates
     log.info("faults now %s", faults.public())
 
 

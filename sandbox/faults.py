@@ -14,12 +14,15 @@ class Faults:
     blocked: set[int] = field(default_factory=set)
     fail_next: list[dict] = field(default_factory=list)
     latency: float = 0.0
+    # Every update posted to the webhook twice at once (as behind a load balancer that retried).
+    duplicate_updates: bool = False
     windows: dict[str, deque] = field(default_factory=dict)
 
     def public(self) -> dict:
         """Return the fault settings as the control API shows them."""
         return {"rate_limits": dict(self.rate_limits), "retry_after": self.retry_after,
-                "blocked": sorted(self.blocked), "fail_next": list(self.fail_next), "latency": self.latency}
+                "blocked": sorted(self.blocked), "fail_next": list(self.fail_next), "latency": self.latency,
+                "duplicate_updates": self.duplicate_updates}
 
     def take_failure(self, method: str) -> int | None:
         """Return the HTTP status of an injected failure due for this call, consuming it."""

@@ -129,6 +129,7 @@ class SandboxState:
         self.events: deque[dict] = deque(maxlen=MAX_LOG)
         self.faults = Faults()
         self.webhook: dict[str, Any] = {"url": ""}
+        self.webhook_log: deque[dict] = deque(maxlen=MAX_LOG)  # each delivery: update id, HTTP statuses
         self.commands: dict[str, list] = {}
         self.menu_button: dict = {"type": "default"}
         self.seq = getattr(self, "seq", 0)

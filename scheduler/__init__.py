@@ -28,6 +28,8 @@ def make_scheduler(ctx: JobContext, *, sweeps: dict[str, tuple[float, Job]], cro
 
 
 async def _run(job_id: str, job: Job, ctx: JobContext) -> None:
+    if not ctx.leads():
+        return  # another process runs the jobs
     try:
         done = await job(ctx)
     except Exception:

@@ -16,3 +16,4 @@ class JobContext:
     config: ServiceConfig
     clock: Callable[[], datetime]
     poke: Callable[[], None] = lambda: None  # wake the outbox sender after queuing
+    leads: Callable[[], bool] = lambda: True  # whether this process runs the jobs now (scheduler/leader.py)

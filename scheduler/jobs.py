@@ -6,7 +6,7 @@ from services import broadcasts
 from services.digest import queue_daily_digests
 from services.reminders import sweep_due
 
-BATCH = 200
+BATCH = 500
 
 
 async def sweep_deadlines(ctx: JobContext) -> int:

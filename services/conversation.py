@@ -1,52 +1,68 @@
 """The case conversation: messages relayed both ways, and the villager's verdict."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Case, CaseMessage, MessageLink, Person
+from models import Case, MessageLink, Person
 from models import queries as q
 from models.enums import CloseReason, EventKind, Rating, Status
 from services import events
-from services.errors import InvalidTransition
+from services.errors import CaseNotFound, InvalidTransition
 from services.handling import load_case
 from services.intake import Part, check_part
 from services.lifecycle import CLOSED_STATUSES, Action, next_status
-from services.outbox import enqueue
+from services.outbox import enqueue, enqueue_rows, outbox_row
 from services.permissions import require_can, require_reporter
+
+
+@dataclass(frozen=True)
+class Relayed:
+    """A message added to a case: which case (its number for the receipt) and the message's id."""
+
+    case_id: int
+    number: str
+    message_id: int
 
 
 async def add_message(
     session: AsyncSession, *, case_id: int, author: Person, part: Part, now: datetime
-) -> tuple[Case, CaseMessage]:
+) -> Relayed:
     """Add a message to the case and relay it to the other side; a staff answer is first contact."""
-    case = await load_case(session, case_id)
-    helpers = await q.helper_ids(session, case.id)
+    # The most frequent write of all: plain rows, no case object unless the case itself changes.
+    case, helpers = await q.case_for_reply(session, case_id)
+    if case is None:
+        raise CaseNotFound()
     require_can(author, Action.reply, case, helpers)
     if case.status in CLOSED_STATUSES:
         raise InvalidTransition(case.status, Action.reply)
     part = check_part(part)
     from_reporter = author.id == case.reporter_id
-    if not from_reporter and case.status != Status.resolved:
-        case.status = next_status(case.status, Action.reply)
-    message = part.message(case.id, author.id, now)
-    session.add(message)
-    await session.flush()
-    events.append(session, case, EventKind.message, now, actor=author, message_id=message.id, part=str(part.kind))
-    if not from_reporter and case.first_response_at is None:
-        case.first_response_at = now
-        events.append(session, case, EventKind.first_contact, now, actor=author)
-    if from_reporter:
-        recipients = [case.owner] + [p for p in [await session.get(Person, i) for i in helpers] if p]
-    else:
-        recipients = [case.reporter]
-    for person in recipients:
-        if person is not None and person.id != author.id:
-            enqueue(session, to=person, notice="relay", key=f"relay:{message.id}:{person.id}", now=now,
-                    case_id=case.id, message_id=message.id)
+    message_id = await q.insert_message(session, part.values(case.id, author.id, now))
+    rows = [events.event_row(case.id, EventKind.message, now, author, message_id=message_id, part=str(part.kind))]
+    if not from_reporter:
+        await _answered(session, case, author, now, rows)
+    recipients = ({case.owner_id} | helpers) if from_reporter else {case.reporter_id}
+    await events.append_rows(session, rows)
+    await enqueue_rows(session, [
+        outbox_row(person_id, "relay", f"relay:{message_id}:{person_id}", now, case.id, message_id=message_id)
+        for person_id in sorted(recipients - {author.id, None})])
     await session.commit()
-    return case, message
+    return Relayed(case.id, case.number, message_id)
+
+
+async def _answered(session: AsyncSession, row, author: Person, now: datetime, rows: list[dict]) -> None:
+    """Move the case on when staff answer: in progress, and the first answer is first contact."""
+    if row.status == Status.resolved and row.first_response_at is not None:
+        return
+    case = await load_case(session, row.id)
+    if case.status != Status.resolved:
+        case.status = next_status(case.status, Action.reply)
+    if case.first_response_at is None:
+        case.first_response_at = now
+        rows.append(events.event_row(case.id, EventKind.first_contact, now, author))
 
 
 async def rate_case(

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Case, CaseEvent, Person
 from models.enums import EventKind
+
+_INSERT = insert(CaseEvent.__table__)
 
 
 async def record(
@@ -34,8 +37,27 @@ def append(
     **data,
 ) -> CaseEvent:
     """Append one event to the case's history; it is written (and gets its id) with the next flush."""
-    event = CaseEvent(
-        case_id=case.id, at=now, actor_id=actor.id if actor else None, kind=kind, note=note, data=data
-    )
+    event = CaseEvent(**event_row(case.id, kind, now, actor, note, **data))
     session.add(event)
     return event
+
+
+def event_row(case_id: int, kind: EventKind, now: datetime, actor: Person | None = None, note: str | None = None,
+              **data) -> dict:
+    """Return the values of one event, for `append` or for `append_rows`."""
+    return {"case_id": case_id, "at": now, "actor_id": actor.id if actor else None, "kind": kind, "note": note,
+            "data": data}
+
+
+async def append_rows(session: AsyncSession, rows: list[dict]) -> None:
+    """Append events made by `event_row` in one statement (no ORM objects: the hot paths)."""
+    if rows:
+        await session.execute(_INSERT, rows)
+
+
+async def append_rows_with_ids(session: AsyncSession, rows: list[dict]) -> list[int]:
+    """Append events made by `event_row` in one statement and return their ids, in the rows' order."""
+    if not rows:
+        return []
+    result = await session.execute(_INSERT.returning(_INSERT.table.c.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())

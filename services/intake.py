@@ -15,7 +15,7 @@ from services.deadlines import set_deadlines
 from services.errors import InvalidInput, UnknownVillage
 from services.lifecycle import Action, next_status
 from services.numbering import next_case_number
-from services.outbox import enqueue
+from services.outbox import enqueue_rows, outbox_row
 from services.routing import route_case
 from services.text import clean, is_blank
 
@@ -47,10 +47,12 @@ class Part:
         )
 
     def message(self, case_id: int, author_id: int, now: datetime) -> CaseMessage:
-        return CaseMessage(
-            case_id=case_id, author_id=author_id, at=now, kind=self.kind, text=self.text,
-            file_id=self.file_id, latitude=self.latitude, longitude=self.longitude,
-        )
+        return CaseMessage(**self.values(case_id, author_id, now))
+
+    def values(self, case_id: int, author_id: int, now: datetime) -> dict:
+        """Return the values of the case message this part makes."""
+        return {"case_id": case_id, "author_id": author_id, "at": now, "kind": str(self.kind), "text": self.text,
+                "file_id": self.file_id, "latitude": self.latitude, "longitude": self.longitude}
 
 
 def check_part(part: Part) -> Part:
@@ -141,11 +143,11 @@ async def submit_case(
     set_deadlines(case, category, route.level, config.deadlines, now, escalated=False)
     session.add(case)
     await session.flush()
-    events.append(session, case, EventKind.submitted, now, actor=reporter, anonymous=case.anonymous,
-                  parts=len(parts))
-    session.add_all(part.message(case.id, reporter.id, now) for part in parts)
-    events.append(session, case, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)
-    enqueue(session, to=route.owner, notice="case_card", key=f"card:new:{case.id}", now=now, case_id=case.id,
-            reason="new")
+    await q.insert_messages(session, [part.values(case.id, reporter.id, now) for part in parts])
+    await events.append_rows(session, [
+        events.event_row(case.id, EventKind.submitted, now, reporter, anonymous=case.anonymous, parts=len(parts)),
+        events.event_row(case.id, EventKind.assigned, now, owner_id=route.owner.id, level=route.level)])
+    await enqueue_rows(session, [outbox_row(route.owner.id, "case_card", f"card:new:{case.id}", now, case.id,
+                                            reason="new")])
     await session.commit()
     return case

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OutboxMessage, Person
@@ -28,15 +29,23 @@ def enqueue(
     """Add one outbox row: a notice kind and its parameters, for one recipient, under a unique key."""
     if to.channel in SILENT_CHANNELS:
         return None
-    row = OutboxMessage(
-        key=key,
-        person_id=to.id,
-        priority=priority,
-        payload={"notice": notice, **params},
-        case_id=case_id,
-        created_at=now,
-        not_before=not_before or now,
-        attempts=0,
-    )
+    row = OutboxMessage(**outbox_row(to.id, notice, key, now, case_id, priority, not_before, **params))
     session.add(row)
     return row
+
+
+def outbox_row(person_id: int, notice: str, key: str, now: datetime, case_id: int | None = None,
+               priority: int = PRIORITY_CONVERSATION, not_before: datetime | None = None, **params) -> dict:
+    """Return the values of one outbox row, for `enqueue` or for `enqueue_rows`."""
+    return {"key": key, "person_id": person_id, "priority": priority, "payload": {"notice": notice, **params},
+            "case_id": case_id, "created_at": now, "not_before": not_before or now, "attempts": 0}
+
+
+async def enqueue_rows(session: AsyncSession, rows: list[dict]) -> None:
+    """Add outbox rows made by `outbox_row` in one statement; a key already queued is skipped (sent once)."""
+    if rows:
+        await session.execute(_INSERTS[session.bind.dialect.name], rows)
+
+
+_INSERTS = {name: insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+            for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}

@@ -12,7 +12,7 @@ OWNER_ACTIONS = frozenset({Action.accept, Action.resolve, Action.escalate, Actio
 
 def in_area(person: Person, case: Case) -> bool:
     """Tell whether the case lies in the person's township (or they work for the whole county)."""
-    return person.township_id is None or person.township_id == case.village.township_id
+    return person.township_id is None or person.township_id == case.township_id
 
 
 def can_see(person: Person, case: Case, helpers: set[int] = frozenset()) -> bool:

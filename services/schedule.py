@@ -37,6 +37,8 @@ def followup_reminder_at(case: Case) -> datetime | None:
 
 def next_check(case: Case) -> datetime | None:
     """Return the earliest moment a sweep has something to do for this case."""
+    # Reads only the case's own columns, so the sweep applies it to its plain rows (DueCase) too,
+    # whose bulk UPDATEs the flush hook below never sees.
     pending: list[datetime] = []
     if case.status in OPEN_STATUSES:
         if case.first_response_at is None and not case.first_contact_reminded and case.first_response_due:

@@ -12,10 +12,15 @@ from models.enums import Role
 
 async def supervisors_of(session: AsyncSession, case: Case) -> Sequence[Person]:
     """Return the supervisors of the case's township, or the county's when the township has none."""
-    if case.confidential:
+    return await supervisors_for(session, case.village.township_id, confidential=case.confidential)
+
+
+async def supervisors_for(session: AsyncSession, township_id: int, *, confidential: bool) -> Sequence[Person]:
+    """Return who supervises a case of the township: its own supervisors, else the county's; none if confidential."""
+    if confidential:
         return []
-    query = select(Person).where(Person.role == Role.supervisor, Person.active.is_(True))
-    local = (await session.scalars(query.where(Person.township_id == case.village.township_id))).all()
+    query = select(Person).where(Person.role == Role.supervisor, Person.active.is_(True)).order_by(Person.id)
+    local = (await session.scalars(query.where(Person.township_id == township_id))).all()
     if local:
         return local
     return (await session.scalars(query.where(Person.township_id.is_(None)))).all()

@@ -72,8 +72,7 @@ class Harness:
         """Press the button whose text contains `label` on the latest message that has it."""
         message = message or self.find(user, button=label)
         if data is None:
-            data = next(b.callback_data for row in message.reply_markup.inline_keyboard for b in row
-                        if label in b.text)
+            data = self.button_data(message, label)
         query_id = f"q{next(self._ids)}"
         self.callbacks.append(query_id)
         query = CallbackQuery(id=query_id, from_user=user, chat_instance="ci", data=data, message=message)
@@ -98,6 +97,11 @@ class Harness:
             if (contains is None or contains in body) and (button is None or any(button in b for b in buttons)):
                 return message
         raise AssertionError(f"no message with {contains or button!r}; got {self.texts(user)}")
+
+    @staticmethod
+    def button_data(message: Message, label: str) -> str:
+        """Return the callback data of the button whose text contains `label`."""
+        return next(b.callback_data for row in message.reply_markup.inline_keyboard for b in row if label in b.text)
 
     def alerts(self) -> list[str]:
         return [c.params.get("text", "") for c in self.fake.calls if c.method == "answerCallbackQuery"]

@@ -15,6 +15,16 @@ LIU = Harness.person(2101, "刘书记")  # township leader of 石桥镇
 ZHENG = Harness.person(2401, "郑纪检")  # discipline inspector
 
 
+async def draft_ready_to_submit(chat: Harness, user, text: str = "河水发黑") -> None:
+    """Take a villager of 石桥村 through a report up to its summary, where 提交 waits."""
+    await chat.say(user, "/start v_sq01")
+    await chat.say(user, "/new")
+    await chat.press(user, "环境污染")
+    await chat.say(user, text)
+    await chat.press(user, "下一步")
+    await chat.press(user, "显示我的名字")
+
+
 async def report(chat: Harness, user, category: str, *texts: str, anonymous: bool = False,
                  village: str = "石桥村") -> None:
     await chat.say(user, "/start")

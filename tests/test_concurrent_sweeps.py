@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.migrate import upgrade_connection
-from models import OutboxMessage
+from models import CaseEvent, OutboxMessage
 from models.db import make_engine, make_sessionmaker
 from scheduler.context import JobContext
 from scheduler.jobs import sweep_deadlines
@@ -56,3 +56,30 @@ async def test_two_sweeps_at_once_send_each_reminder_once(pg_sessionmakers):
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key.like("remind:%")))
     assert sum(handled) == 40
     assert reminders == 80  # first contact and half-time, once each for 40 cases
+
+
+async def test_two_sweeps_in_small_batches_list_each_overdue_case_once(pg_sessionmakers, monkeypatch):
+    one, two = pg_sessionmakers
+    config = ServiceConfig()
+    from bot.demo import load_demo
+    from scheduler import jobs
+
+    monkeypatch.setattr(jobs, "BATCH", 7)  # many batches each, so the two sweeps interleave
+    async with one() as session:
+        await load_demo(session, START)
+        for _ in range(40):
+            await file_case(session, config)
+    overdue = START + timedelta(days=7)
+
+    handled = await asyncio.gather(
+        sweep_deadlines(JobContext(one, config, lambda: overdue)),
+        sweep_deadlines(JobContext(two, config, lambda: overdue)),
+    )
+
+    async with one() as session:
+        supervised = (await session.scalars(
+            select(CaseEvent.case_id).where(CaseEvent.kind == "supervised"))).all()
+        notices = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key.like("supervised:%")))
+    assert sum(handled) == 40
+    assert len(supervised) == len(set(supervised)) == 40 and notices == 40

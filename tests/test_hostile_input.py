@@ -6,13 +6,13 @@ import logging
 import pytest
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
-from aiogram.types import CallbackQuery, Chat, InaccessibleMessage, Update, User
+from aiogram.types import Chat, InaccessibleMessage, User
 from sqlalchemy import func, select
 
 from bot.keyboards import CaseCb
 from models import Case, CaseMessage, Person
-from tests.harness import UPDATE_IDS, Harness
-from tests.test_case_loop import LI, TOM, WANG, ZHANG, report
+from tests.harness import Harness
+from tests.test_case_loop import LI, TOM, WANG, ZHANG, draft_ready_to_submit, report
 
 GROUP = Chat(id=-1001234567890, type="supergroup", title="石桥村群")
 ANONYMOUS_ADMIN = User(id=1087968824, is_bot=True, first_name="Group", username="GroupAnonymousBot")
@@ -115,14 +115,9 @@ def inaccessible(user: User) -> InaccessibleMessage:
 
 
 async def test_submit_pressed_on_an_inaccessible_message_files_once_and_says_so(chat, sessionmaker, caplog):
-    await chat.say(ZHANG, "/start v_sq01")
-    await chat.say(ZHANG, "/new")
-    await chat.press(ZHANG, "环境污染")
-    await chat.say(ZHANG, "河水发黑")
-    await chat.press(ZHANG, "下一步")
-    await chat.press(ZHANG, "显示我的名字")
+    await draft_ready_to_submit(chat, ZHANG)
     submit = chat.find(ZHANG, button="提交")
-    data = next(b.callback_data for row in submit.reply_markup.inline_keyboard for b in row if "提交" in b.text)
+    data = chat.button_data(submit, "提交")
 
     await press_raw(chat, ZHANG, data, message=inaccessible(ZHANG))
     await press_raw(chat, ZHANG, data, message=inaccessible(ZHANG))
@@ -137,7 +132,7 @@ async def test_a_category_pressed_on_an_inaccessible_message_asks_for_the_descri
     await chat.say(ZHANG, "/start v_sq01")
     await chat.say(ZHANG, "/new")
     menu = chat.find(ZHANG, button="环境污染")
-    data = next(b.callback_data for row in menu.reply_markup.inline_keyboard for b in row if "环境污染" in b.text)
+    data = chat.button_data(menu, "环境污染")
 
     await press_raw(chat, ZHANG, data, message=inaccessible(ZHANG))
 
@@ -146,12 +141,7 @@ async def test_a_category_pressed_on_an_inaccessible_message_asks_for_the_descri
 
 
 async def test_a_receipt_that_fails_to_send_after_filing_reports_no_failure_and_files_once(chat, sessionmaker):
-    await chat.say(ZHANG, "/start v_sq01")
-    await chat.say(ZHANG, "/new")
-    await chat.press(ZHANG, "环境污染")
-    await chat.say(ZHANG, "河水发黑")
-    await chat.press(ZHANG, "下一步")
-    await chat.press(ZHANG, "显示我的名字")
+    await draft_ready_to_submit(chat, ZHANG)
     submit = chat.find(ZHANG, button="提交")
     chat.fake.fail_on = {"sendMessage": TelegramNetworkError(method=SendMessage(chat_id=1, text="x"),
                                                                message="down")}

@@ -14,7 +14,7 @@ from bot.storage import SqlStorage, current_session
 from bot.updates import HandledUpdates
 from models import Case, CaseMessage, ConversationState, ProcessedUpdate
 from tests.harness import Harness
-from tests.test_case_loop import ZHANG
+from tests.test_case_loop import ZHANG, draft_ready_to_submit
 
 KEY = StorageKey(bot_id=1, chat_id=3001, user_id=3001)
 
@@ -125,12 +125,7 @@ async def test_a_failed_filing_keeps_the_draft_and_records_the_update_once(chat,
 
     from models import Assignment, Person
 
-    await chat.say(ZHANG, "/start v_sq01")
-    await chat.say(ZHANG, "/new")
-    await chat.press(ZHANG, "环境污染")
-    await chat.say(ZHANG, "河水发黑")
-    await chat.press(ZHANG, "下一步")
-    await chat.press(ZHANG, "显示我的名字")
+    await draft_ready_to_submit(chat, ZHANG)
     async with sessionmaker() as s:
         await s.execute(delete(Assignment))
         for person in (await s.scalars(select(Person).where(Person.role != "villager"))).all():
