@@ -6,11 +6,12 @@ import asyncio
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.demo import load_demo
 from bot.migrate import upgrade
-from models.db import make_engine, make_sessionmaker
+from models.db import async_url, make_engine, make_sessionmaker
 from services.api_keys import create_key
 from tests.conftest import FixedClock
 from tests.supervision_builders import add_cases
@@ -36,7 +37,7 @@ def open311_schema(tmp_path_factory):
     clock = FixedClock()
     key = asyncio.run(_seed(url, clock))
     # The test client runs each call in its own event loop: no pooled connection may outlive one.
-    app = web_app(make_sessionmaker(make_engine(url, poolclass=NullPool)), clock)
+    app = web_app(make_sessionmaker(create_async_engine(async_url(url), poolclass=NullPool)), clock)
     schema = schemathesis.openapi.from_asgi("/open311/v2/openapi.json", app)
     schema.api_key = key
     return schema
