@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=settings.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        migrate(settings)
-        return asyncio.run(dispatch(args, settings)) or 0
+        return asyncio.run(migrate_then(args, settings)) or 0
     except (SettingsError, CommandError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -96,17 +95,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def migrate(settings: Settings) -> None:
-    from sqlalchemy.exc import OperationalError, DBAPIError
+async def migrate_then(args, settings: Settings) -> int:
+    """Bring the schema up to date (Alembic only when it is behind), then run the command."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from bot.migrate import upgrade
+    from bot.migrate import schema_is_current, upgrade
 
     try:
-        upgrade(settings.database_url)
+        if not await schema_is_current(settings.database_url):
+            await asyncio.to_thread(upgrade, settings.database_url)
     except (OperationalError, DBAPIError, OSError) as exc:
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         raise CommandError(f"cannot reach the database ({reason}); check DATABASE_URL and that the server "
                            "is running") from None
+    return await dispatch(args, settings)
 
 
 async def dispatch(args, settings: Settings) -> int:

@@ -7,6 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 registry.register("sqlite.inline", "models.sqlite_inline", "SQLiteDialect_inline")
 
+# Execution options of a statement that may take long (an aggregate over many cases): SQLite, which
+# otherwise runs in place on the event loop, runs it on a worker thread. Other drivers ignore it.
+LONG_RUNNING = {"long_running": True}
+
 
 def async_url(url: str) -> str:
     """Return the URL with the async driver this project uses for its dialect."""

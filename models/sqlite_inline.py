@@ -5,7 +5,10 @@ there and back (and the GIL hand-over it causes) costs more than the statement, 
 bot's per-update cost several times aiogram's own. Here SQLAlchemy's async engine runs pysqlite
 directly inside its greenlet, so a statement is a plain function call.
 
-One rule keeps the event loop from blocking: SQLite lets one writer at a time hold the database,
+A statement marked `long_running` (an aggregate over a year of cases, say) runs on a worker thread
+instead, rows fetched there too, so that the bot keeps answering while it runs.
+
+One more rule keeps the event loop from blocking: SQLite lets one writer at a time hold the database,
 and a second connection that tried to write would sleep in SQLite's busy handler, on the loop,
 while the first waits on the loop to finish. So before a connection's first write in a
 transaction it takes the database's asyncio lock (waiting there, not in SQLite), and it gives the
@@ -19,6 +22,7 @@ import os
 import re
 import sqlite3
 import weakref
+from collections import deque
 from typing import Any
 
 from sqlalchemy import pool
@@ -114,12 +118,40 @@ class InlineCursor:
 
     def __init__(self, connection: InlineConnection, raw: sqlite3.Cursor):
         self._connection, self._raw = connection, raw
+        self._rows: deque | None = None  # rows fetched on a worker thread
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
 
     def __iter__(self):
-        return iter(self._raw)
+        return iter(self._rows) if self._rows is not None else iter(self._raw)
+
+    def execute_elsewhere(self, sql: str, parameters: Any) -> None:
+        """Run a long read on a worker thread and fetch its rows there, the event loop free meanwhile."""
+        self._connection.before(sql)
+
+        def run() -> list:
+            self._raw.execute(sql, parameters)
+            return self._raw.fetchall()
+
+        self._rows = deque(await_(asyncio.to_thread(run)))
+
+    def fetchone(self):
+        if self._rows is None:
+            return self._raw.fetchone()
+        return self._rows.popleft() if self._rows else None
+
+    def fetchmany(self, size: int | None = None):
+        if self._rows is None:
+            return self._raw.fetchmany(size) if size is not None else self._raw.fetchmany()
+        size = size or self._raw.arraysize
+        return [self._rows.popleft() for _ in range(min(size, len(self._rows)))]
+
+    def fetchall(self):
+        if self._rows is None:
+            return self._raw.fetchall()
+        rows, self._rows = list(self._rows), deque()
+        return rows
 
     def execute(self, sql: str, *args: Any) -> InlineCursor:
         self._connection.before(sql)
@@ -156,6 +188,12 @@ class SQLiteDialect_inline(SQLiteDialect_pysqlite):
         args, kwargs = super().create_connect_args(url)
         kwargs["check_same_thread"] = False
         return args, kwargs
+
+    def do_execute(self, cursor, statement, parameters, context=None) -> None:
+        if context is not None and context.execution_options.get("long_running"):
+            cursor.execute_elsewhere(statement, parameters)
+            return
+        cursor.execute(statement, parameters)
 
     def connect(self, *cargs: Any, **cparams: Any) -> InlineConnection:
         raw = sqlite3.connect(*cargs, **cparams)

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Case, Township, Village
+from models.db import LONG_RUNNING
 from models.enums import Status
 from services.ledger import days_late
 from services.lifecycle import OPEN_STATUSES
@@ -106,7 +107,7 @@ async def longest_overdue(session: AsyncSession, now: datetime, scope: Scope, li
         .where(Case.status.in_(sorted(OPEN_STATUSES)), Case.due_at < now)
         .order_by(Case.due_at, Case.id).limit(limit)
     )
-    rows = (await session.execute(apply_scope(query, scope))).all()
+    rows = (await session.execute(apply_scope(query, scope), execution_options=LONG_RUNNING)).all()
     return [OverdueCase(number, town, village, owner, due.isoformat(), days_late(due, None, now), supervised)
             for number, town, village, owner, due, supervised in rows]
 
@@ -123,7 +124,7 @@ async def daily_counts(session: AsyncSession, period: Period, scope: Scope, tz: 
     # Grouped outside: PostgreSQL would not match the CASE in GROUP BY, whose parameters differ.
     query = select(inner.c.day, inner.c.status, func.count()).group_by(inner.c.day, inner.c.status)
     out = [{"day": day.start.astimezone(tz).date().isoformat(), **{s.value: 0 for s in STATUS_ORDER}} for day in days]
-    for day, status, count in (await session.execute(query)).all():
+    for day, status, count in (await session.execute(query, execution_options=LONG_RUNNING)).all():
         if day < len(out):
             out[day][status] = int(count)
     return out

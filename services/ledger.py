@@ -1,28 +1,27 @@
 """The ledger (台账) as the county office expects it: one row per case, and the rates per township.
 
-The workbook is written in openpyxl's write-only mode from a streamed query, so memory stays flat
-however many cases there are. The reporter is never written: anonymous or not, the ledger is about
-the handling, and a sheet that leaves the office must not name villagers.
+The rows are streamed from a Core query of only the columns the sheet shows and written batch by
+batch into a constant-memory workbook (services.ledger_book), so memory stays flat however many
+cases there are. The reporter is never written: anonymous or not, the ledger is about the
+handling, and a sheet that leaves the office must not name villagers.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import math
-from datetime import datetime
+from dataclasses import fields
+from datetime import datetime, timezone
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from sqlalchemy import select
+from sqlalchemy import DateTime, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Case, Category, Township, Village
 from models.enums import Status
-from services.metrics import Cut, Metrics, Owner, Scope, apply_scope, compute, compute_by
+from services.ledger_book import Book, ExcelClock, Sheet
+from services.metrics import Cut, Metrics, Owner, Scope, Unit, apply_scope, compute_by
 from services.periods import Period
 
 log = logging.getLogger(__name__)
@@ -37,6 +36,7 @@ SUMMARY_COLUMNS = (
     ("乡镇", 14), ("受理", 8), ("响应率", 9), ("办结率", 9), ("按期办结率", 11), ("解决率", 9), ("满意率", 9),
     ("调解率", 9), ("办结", 8), ("评价", 8), ("当前超期", 9),
 )
+COUNTS = [f.name for f in fields(Metrics) if not f.name.startswith("median_")]
 SUMMARY_RATES = ("response_rate", "closure_rate", "on_time_rate", "resolution_rate", "satisfaction_rate",
                  "mediation_rate")
 LEVELS = {"village": "村级", "township": "乡镇级", "county": "县级"}
@@ -52,9 +52,11 @@ DISPOSITIONS = {
 }
 RATINGS = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意"}
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_COLUMNS = (7, 8, 9, 12)  # 受理时间, 首次联系, 办结时限, 销号时间
 PERCENT = "0.0%"
+RATE_COLUMNS = (2, 3, 4, 5, 6, 7)
 NO_DATA = "—"
-BATCH = 1000
+BATCH = 2000
 
 
 def days_late(due_at: datetime | None, closed_at: datetime | None, now: datetime) -> int | None:
@@ -65,6 +67,11 @@ def days_late(due_at: datetime | None, closed_at: datetime | None, now: datetime
     return math.ceil(late / 86400) if late > 0 else 0
 
 
+def _naive(column):
+    """Read a UTCDateTime column as the naive UTC it is stored as, skipping the per-value tz wrapping."""
+    return type_coerce(column, DateTime())
+
+
 def ledger_query(scope: Scope, period: Period | None, where: tuple = ()):
     """Select the ledger's columns for the cases in scope (received in the period, if one is given).
 
@@ -72,8 +79,8 @@ def ledger_query(scope: Scope, period: Period | None, where: tuple = ()):
     """
     query = (
         select(Case.number, Case.level, Township.name, Village.name, Category.name_zh, Case.kind, Owner.name,
-               Case.created_at, Case.first_response_at, Case.due_at, Case.status, Case.disposition,
-               Case.closed_at, Case.rating)
+               _naive(Case.created_at), _naive(Case.first_response_at), _naive(Case.due_at), Case.status,
+               Case.disposition, _naive(Case.closed_at), Case.rating)
         .select_from(Case)
         .join(Village, Village.id == Case.village_id)
         .join(Township, Township.id == Village.township_id)
@@ -87,82 +94,70 @@ def ledger_query(scope: Scope, period: Period | None, where: tuple = ()):
     return query.where(*where)
 
 
-def _header(sheet, columns) -> None:
-    """Size the columns, freeze the header and write it; write-only sheets need this before any row."""
-    for index, (_title, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    cells = []
-    for title, _width in columns:
-        cell = WriteOnlyCell(sheet, title)
-        cell.font, cell.fill, cell.alignment = bold, fill, Alignment(horizontal="center")
-        cells.append(cell)
-    sheet.append(cells)
+def _append_rows(sheet: Sheet, rows, clock: ExcelClock, now: datetime) -> None:
+    """Append one batch of ledger rows in Chinese words and local times (naive UTC in, `now` too)."""
+    serial = clock.serial
+    sheet.extend([
+        [number, LEVELS.get(level, level), township, village, category, KINDS.get(kind, kind), owner,
+         serial(received), serial(contacted), serial(due), STATUSES.get(status, status), DISPOSITIONS.get(disposition),
+         serial(closed), RATINGS.get(rating), days_late(due, closed if status == Status.closed else None, now)]
+        for (number, level, township, village, category, kind, owner, received, contacted, due, status,
+             disposition, closed, rating) in rows
+    ])
 
 
-def _local(sheet, moment: datetime | None, tz: ZoneInfo):
-    """Return a cell with the moment in local time (Excel has no time zones), or None."""
-    if moment is None:
-        return None
-    cell = WriteOnlyCell(sheet, moment.astimezone(tz).replace(tzinfo=None))
-    cell.number_format = DATE_FORMAT
-    return cell
-
-
-def _append_rows(sheet, rows, now: datetime, tz: ZoneInfo) -> None:
-    """Append one batch of ledger rows in Chinese words and local times."""
-    for (number, level, township, village, category, kind, owner, received, contacted, due, status,
-         disposition, closed, rating) in rows:
-        sheet.append([
-            number, LEVELS.get(level, level), township, village, category, KINDS.get(kind, kind), owner,
-            _local(sheet, received, tz), _local(sheet, contacted, tz), _local(sheet, due, tz),
-            STATUSES.get(status, status), DISPOSITIONS.get(disposition), _local(sheet, closed, tz),
-            RATINGS.get(rating), days_late(due, closed if status == Status.closed else None, now),
-        ])
+async def _batches(session: AsyncSession, query):
+    """Yield the rows in batches as the database hands them over, Core rows rather than ORM ones."""
+    connection = await session.connection()
+    if connection.dialect.supports_server_side_cursors:
+        result = await connection.stream(query, execution_options={"yield_per": BATCH})
+        async for rows in result.partitions():
+            yield rows
+    else:
+        # SQLite runs in place (models/sqlite_inline.py) and has no server-side cursors; its own
+        # cursor steps through the rows only as they are fetched.
+        result = await connection.execute(query)
+        for rows in result.partitions(BATCH):
+            yield rows
 
 
 async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: Scope, period: Period | None,
                        now: datetime, tz: ZoneInfo, where: tuple = ()) -> int:
     """Write the ledger workbook (台账 and 汇总 sheets) to a path or binary file; return the case count."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("台账")
-    _header(sheet, COLUMNS)
-    count = 0
-    result = await session.stream(ledger_query(scope, period, where).execution_options(yield_per=BATCH))
-    async for rows in result.partitions():
-        # openpyxl is slow pure Python (a few thousand rows a second): each batch goes to a worker
-        # thread so that a bot serving updates on this event loop keeps answering meanwhile.
-        await asyncio.to_thread(_append_rows, sheet, rows, now, tz)
-        count += len(rows)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
+    book = Book()
+    sheet = book.sheet("台账", COLUMNS, column_formats=dict.fromkeys(DATE_COLUMNS, DATE_FORMAT))
+    clock, now_utc = ExcelClock(tz), now.astimezone(timezone.utc).replace(tzinfo=None)
+    async for rows in _batches(session, ledger_query(scope, period, where)):
+        # Making cells is most of the Python work: a worker thread does it and the write, so a bot
+        # serving updates on this event loop keeps answering meanwhile.
+        await asyncio.to_thread(_append_rows, sheet, rows, clock, now_utc)
+    sheet.filter(sheet.rows)
     await _write_summary(session, book, scope, period, now)
     await asyncio.to_thread(book.save, target)
-    log.info("ledger written: %d case(s)", count)
-    return count
+    log.info("ledger written: %d case(s)", sheet.rows)
+    return sheet.rows
 
 
-async def _write_summary(session: AsyncSession, book: Workbook, scope: Scope, period: Period | None,
+async def _write_summary(session: AsyncSession, book: Book, scope: Scope, period: Period | None,
                          now: datetime) -> None:
     """Write the rates per township and a total row (汇总)."""
-    sheet = book.create_sheet("汇总")
-    _header(sheet, SUMMARY_COLUMNS)
+    sheet = book.sheet("汇总", SUMMARY_COLUMNS, cell_formats=dict.fromkeys(RATE_COLUMNS, PERCENT))
     # No period means the whole ledger: from the first case ever to now.
     span = period or Period(datetime(1970, 1, 1, tzinfo=now.tzinfo), now)
     units = await compute_by(session, span, now, Cut.township, scope)
-    total = await compute(session, span, now, scope)
-    for name, metrics in [(u.name, u.metrics) for u in units] + [("合计", total)]:
-        sheet.append(_summary_row(sheet, name, metrics))
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(SUMMARY_COLUMNS))}{len(units) + 1}"
+    for name, metrics in [(u.name, u.metrics) for u in units] + [("合计", _total(units))]:
+        sheet.append(_summary_row(name, metrics))
+    sheet.filter(len(units))  # the total row stays below the filtered rows
 
 
-def _summary_row(sheet, name: str, metrics: Metrics) -> list:
-    """Return one summary row: counts as numbers, rates as percentages or a dash for no data."""
-    rates = []
-    for rate in SUMMARY_RATES:
-        value = getattr(metrics, rate)
-        cell = WriteOnlyCell(sheet, NO_DATA if value is None else value)
-        if value is not None:
-            cell.number_format = PERCENT
-        rates.append(cell)
-    return [name, metrics.received, *rates, metrics.closed, metrics.rated, metrics.overdue]
+def _total(units: list[Unit]) -> Metrics:
+    """Add up the townships' counts: every village has a township, so this is the area's total
+    without counting every case again (the medians, which do not add up, are not on the sheet)."""
+    return Metrics(**{name: sum(getattr(unit.metrics, name) for unit in units) for name in COUNTS})
+
+
+def _summary_row(name: str, metrics: Metrics) -> list:
+    """Return one summary row: counts as numbers, rates as fractions (shown as percentages) or a dash."""
+    rates = [getattr(metrics, rate) for rate in SUMMARY_RATES]
+    return [name, metrics.received, *(NO_DATA if rate is None else rate for rate in rates), metrics.closed,
+            metrics.rated, metrics.overdue]

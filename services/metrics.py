@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from models import Case, Category, Person, Township, Village
+from models.db import LONG_RUNNING
 from models.enums import Disposition, Kind, Rating, Role, Status
 from services.categories import DISPUTE_CATEGORIES
 from services.lifecycle import OPEN_STATUSES
@@ -248,12 +249,12 @@ async def _collect(session: AsyncSession, period: Period, now: datetime, scope: 
     """Run the four aggregate queries and merge them into {key: (name, Metrics)}."""
     names: dict = {}
     counts: dict = {}
-    for row in (await session.execute(_counts_query(period, scope, cut))).mappings():
+    for row in (await session.execute(_counts_query(period, scope, cut), execution_options=LONG_RUNNING)).mappings():
         key = row.get("key")
         names[key] = row.get("name")
         counts[key] = {f: int(row[f]) for f in row.keys() if f not in ("key", "name")}
     overdue = {}
-    for row in (await session.execute(_overdue_query(now, scope, cut))).mappings():
+    for row in (await session.execute(_overdue_query(now, scope, cut), execution_options=LONG_RUNNING)).mappings():
         key = row.get("key")
         names.setdefault(key, row.get("name"))
         overdue[key] = int(row["overdue"])
@@ -271,7 +272,7 @@ async def _collect(session: AsyncSession, period: Period, now: datetime, scope: 
 
 async def _medians(session: AsyncSession, query, cut: Cut | None) -> dict:
     """Run a median query and return {unit key: seconds}."""
-    rows = (await session.execute(query)).all()
+    rows = (await session.execute(query, execution_options=LONG_RUNNING)).all()
     if cut is None:
         rows = [(None, rows[0][0])] if rows else []
     # PostgreSQL's EXTRACT gives numeric (Decimal); the rest of the code speaks float.

@@ -10,7 +10,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Chat, Message, User
 from aiogram.utils.i18n import lazy_gettext as __
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.filters import MenuButton
 from bot.gates import MessageGate, PressGate, gate
@@ -162,3 +162,35 @@ def test_no_filter_or_handler_of_the_bot_runs_on_a_worker_thread(router):
                 assert event_filter.awaitable, (router.name, handler.callback, event_filter.callback)
         for handler in observer.handlers:
             assert handler.awaitable, (router.name, handler.callback)
+
+
+SLOW_COUNT = text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500000) "
+                  "SELECT count(*) FROM n")
+
+
+async def test_a_long_read_runs_off_the_event_loop_and_gives_the_same_rows(sqlite_engine):
+    from models.db import LONG_RUNNING
+
+    sessionmaker = make_sessionmaker(sqlite_engine)
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    async with sessionmaker() as session:
+        before = ticks
+        elsewhere = await session.scalar(SLOW_COUNT, execution_options=LONG_RUNNING)
+        during_elsewhere = ticks - before
+        before = ticks
+        in_place = await session.scalar(SLOW_COUNT)
+        during_in_place = ticks - before
+    ticking.cancel()
+
+    assert elsewhere == in_place == 1_500_000
+    assert during_elsewhere > during_in_place
+    assert during_in_place <= 1
