@@ -59,6 +59,11 @@ def parser() -> argparse.ArgumentParser:
     export = ledger.add_parser("export", help="write the ledger as an .xlsx workbook")
     export.add_argument("file", type=Path)
     _period_options(export)
+    apikey = sub.add_parser("apikey", help="keys of other systems for the Open311 API").add_subparsers(
+        dest="action", required=True)
+    apikey.add_parser("create", help="issue a key (printed once)").add_argument("name", help="the system, e.g. 12345热线")
+    apikey.add_parser("list", help="list the keys (never the keys themselves)")
+    apikey.add_parser("revoke", help="stop a key from working").add_argument("name")
     return p
 
 
@@ -110,6 +115,10 @@ async def migrate_then(args, settings: Settings) -> int:
 
 
 async def dispatch(args, settings: Settings) -> int:
+    if args.command == "apikey":
+        from bot import commands_apikey
+
+        return await commands_apikey.dispatch(args, settings)
     if args.command in ("stats", "ledger"):
         from bot import commands_supervision
 

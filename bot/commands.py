@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.app import App, build_app, utc_now
 from bot.i18n import make_i18n
 from bot.cli import CommandError
+from bot.dashboard import start_dashboard
 from bot.demo import load_demo
 from bot.settings import Settings
 from scheduler import jobs, make_scheduler
@@ -37,7 +39,8 @@ COMMANDS = [
     ("overdue", __("Overdue cases (supervisors)")), ("risks", __("Early warnings (supervisors)")),
     ("signoff", __("Cases to sign off (supervisors)")), ("stats", __("Rates (supervisors)")),
     ("rank", __("Ranking (supervisors)")), ("ledger", __("Ledger (supervisors)")),
-    ("broadcast", __("Send a broadcast (supervisors)")), ("help", __("Help")),
+    ("broadcast", __("Send a broadcast (supervisors)")), ("dashboard", __("Web dashboard (staff)")),
+    ("help", __("Help")),
     ("cancel", __("Cancel the current step")),
 ]
 
@@ -57,8 +60,8 @@ async def run(settings: Settings, role: str = "all") -> int:
     return 0
 
 
-async def serve(app: App, role: str = "all") -> None:
-    """Check the token, then take updates (role web), send and sweep (role worker), or both (all)."""
+async def serve(app: App, role: str = "all", dashboard_ready: Callable[[str], None] | None = None) -> None:
+    """Check the token, then take updates and serve the dashboard (role web), send and sweep (role worker), or both."""
     try:
         me = await app.bot.get_me()
     except TelegramUnauthorizedError:
@@ -71,7 +74,7 @@ async def serve(app: App, role: str = "all") -> None:
     log.info("serving as @%s (role %s, %s)", me.username, role,
              "webhook" if app.settings.webhook_url else "long polling" if role != "worker" else "no updates")
     background: list[asyncio.Task] = []
-    scheduler = None
+    scheduler = dashboard = None
     leadership = leadership_for(app.engine, every=max(0.5, app.settings.duration("sweep_interval").total_seconds() / 2))
     try:
         if role in ("all", "worker"):
@@ -82,6 +85,12 @@ async def serve(app: App, role: str = "all") -> None:
             background.append(asyncio.create_task(leadership.keep(), name="leadership"))
             scheduler = start_scheduler(app, leads=lambda: leadership.held)
         if role in ("all", "web"):
+            dashboard = await start_dashboard(app)
+            if dashboard is not None:
+                app.dispatcher["dashboard_url"] = dashboard[1]
+                log.info("dashboard at %s (staff log in with /dashboard in chat)", dashboard[1])
+                if dashboard_ready is not None:
+                    dashboard_ready(dashboard[1])
             await set_command_menu(app)
             if app.settings.webhook_url:
                 await serve_webhook(app)
@@ -99,6 +108,8 @@ async def serve(app: App, role: str = "all") -> None:
             await asyncio.wait(background, timeout=15)
         for task in background:
             task.cancel()
+        if dashboard is not None:
+            await dashboard[0].stop()
         await leadership.close()
         await app.bot.session.close()
         await app.engine.dispose()

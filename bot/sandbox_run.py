@@ -39,10 +39,16 @@ async def run_sandbox(settings: Settings, port: int) -> int:
         print(f"\n  Sandbox ready: open {running.base_url}/ in a browser and chat as anyone in the demo county.\n",
               flush=True)
         app = await build_app(settings.model_copy(update={"bot_api_base": running.base_url}), SANDBOX_TOKEN)
-        await serve(app)
+        await serve(app, dashboard_ready=lambda url: _show_dashboard(running, url))
     finally:
         await running.stop()
     return 0
+
+
+def _show_dashboard(running, url: str) -> None:
+    """Link the dashboard from the chat page and tell the newcomer where it is."""
+    running.state.dashboard_url = url
+    print(f"  Dashboard: {url}/ — in the chat, pick 吴督查 (督查组) and send /dashboard for a login link.\n", flush=True)
 
 
 async def register_people(base_url: str) -> None:

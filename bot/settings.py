@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     signoff_required: str = "disputes,supervised"
     danger_words: str | None = None
     pair_visit_every: str = "30d"
+    # The web dashboard and Open311 API: host:port to listen on (port 0: any free one; empty: off).
+    dashboard_listen: str = "127.0.0.1:8082"
+    # The public base URL of the dashboard, for the bot's login links; empty: http://<DASHBOARD_LISTEN>.
+    dashboard_url: str | None = None
     # Webhook mode: Telegram posts updates to WEBHOOK_URL (behind a reverse proxy) with WEBHOOK_SECRET.
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -167,6 +171,34 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("BOT_API_BASE must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("dashboard_listen")
+    @classmethod
+    def _dashboard_listen(cls, value: str) -> str:
+        value = (value or "").strip()
+        if not value:
+            return ""
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"DASHBOARD_LISTEN {value!r} should be host:port, e.g. 127.0.0.1:8082 (empty: off)")
+        return value
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("DASHBOARD_URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def dashboard_address(self) -> tuple[str, int] | None:
+        """Return (host, port) of DASHBOARD_LISTEN, or None when the dashboard is off."""
+        if not self.dashboard_listen:
+            return None
+        host, _, port = self.dashboard_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,4 +1,4 @@
-"""Shared wording: names of statuses and dispositions, times, escaping and splitting."""
+"""Chat wording: the shared names (services/wording.py) in the current locale, escaping and splitting."""
 from __future__ import annotations
 
 import html
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 
 from models import Case, Person
-from models.enums import Disposition, EventKind, Level, Rating, Role, Status
+from services import wording
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -42,68 +42,31 @@ def short(text: str | None, limit: int) -> str:
 
 def when(moment: datetime | None, tz: ZoneInfo) -> str:
     """Show a UTC moment in local time, short."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone(tz)
-    return _("{month}/{day} {hm}").format(month=local.month, day=local.day, hm=local.strftime("%H:%M"))
+    return wording.when(moment, tz, _)
 
 
 def status_name(status: str) -> str:
-    return {
-        Status.submitted: _("submitted"),
-        Status.assigned: _("waiting to be taken on"),
-        Status.in_progress: _("in progress"),
-        Status.resolved: _("answered, awaiting your verdict"),
-        Status.awaiting_signoff: _("awaiting the supervisor's sign-off"),
-        Status.closed: _("closed"),
-    }[Status(status)]
+    return wording.status_name(status, _)
 
 
 def disposition_name(disposition: str | None) -> str:
-    if disposition is None:
-        return "—"
-    return {
-        Disposition.resolved: _("solved"),
-        Disposition.explained: _("explained"),
-        Disposition.assisted: _("helped"),
-        Disposition.referred_to_law: _("handled according to law"),
-        Disposition.deferred: _("deferred until conditions allow"),
-    }[Disposition(disposition)]
+    return wording.disposition_name(disposition, _)
 
 
 def rating_name(rating: str | None) -> str:
-    if rating is None:
-        return "—"
-    return {Rating.satisfied: _("satisfied"), Rating.basically: _("basically satisfied"),
-            Rating.unsatisfied: _("not satisfied")}[Rating(rating)]
+    return wording.rating_name(rating, _)
 
 
 def level_name(level: str) -> str:
-    return {Level.village: _("village"), Level.township: _("township"), Level.county: _("county")}[Level(level)]
+    return wording.level_name(level, _)
 
 
 def role_name(role: str) -> str:
-    return {
-        Role.villager: _("villager"), Role.cadre: _("village cadre"), Role.township_leader: _("township leader"),
-        Role.county_leader: _("county leader"), Role.supervisor: _("supervisor"),
-        Role.inspector: _("discipline inspector"),
-    }[Role(role)]
+    return wording.role_name(role, _)
 
 
 def event_name(kind: str) -> str:
-    return {
-        EventKind.submitted: _("reported"), EventKind.assigned: _("assigned"),
-        EventKind.accepted: _("taken on"), EventKind.message: _("message"),
-        EventKind.first_contact: _("first contact"), EventKind.resolved: _("answered"),
-        EventKind.rated: _("rated"), EventKind.reopened: _("reopened"), EventKind.closed: _("closed"),
-        EventKind.escalated: _("escalated"), EventKind.transferred: _("transferred"),
-        EventKind.extended: _("deadline extended"), EventKind.supervised: _("listed for supervision"),
-        EventKind.revisited: _("taken up again"),
-        EventKind.signoff_requested: _("sent for sign-off"), EventKind.returned: _("sent back by the supervisor"),
-        EventKind.helper_added: _("helper added"), EventKind.helper_removed: _("helper removed"),
-        EventKind.note: _("note"), EventKind.mediated: _("mediation recorded"),
-        EventKind.flagged: _("flagged (early warning)"), EventKind.linked: _("linked as one matter"),
-    }[EventKind(kind)]
+    return wording.event_name(kind, _)
 
 
 def person_label(person: Person | None) -> str:

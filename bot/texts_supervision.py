@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.texts import esc
 from models import Person
 from models.enums import Role
+from services import wording
 from services.briefing import Briefing
 from services.diary_stats import VisitCount
 from services.metrics import Cut, Metrics
@@ -23,16 +24,12 @@ VISITS_SHOWN = 15
 
 def pct(rate: float | None) -> str:
     """Show a rate as a percentage with one decimal, or "no data"."""
-    return _("no data") if rate is None else f"{rate * 100:.1f}%"
+    return wording.pct(rate, _)
 
 
 def span(seconds: float | None) -> str:
     """Show a duration in hours below two days, in days above."""
-    if seconds is None:
-        return _("no data")
-    if seconds < 2 * 86400:
-        return _("{hours} h").format(hours=f"{seconds / 3600:.1f}")
-    return _("{days} d").format(days=f"{seconds / 86400:.1f}")
+    return wording.span(seconds, _)
 
 
 def dates(period: Period, tz: ZoneInfo) -> str:

@@ -3,8 +3,8 @@ from aiogram import Router
 
 from bot.gates import gate
 from handlers import (
-    broadcast, cadre, conversation, deadlines, diary, fallback, intake, mediation, outside, policy, replies,
-    risks, signoff, start, supervision, team, villager,
+    broadcast, cadre, conversation, dashboard, deadlines, diary, fallback, intake, mediation, outside, policy,
+    replies, risks, signoff, start, supervision, team, villager,
 )
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
@@ -17,6 +17,8 @@ ROUTERS: list[Router] = [
     # Supervisors' commands (/stats, /rank, /ledger) right after /start and /cancel: plain commands,
     # never a reply or a step of a conversation.
     supervision.router,
+    # /dashboard is a plain command too: a login link whatever step the person is in.
+    dashboard.router,
     replies.router,
     cadre.router,
     deadlines.router,

@@ -122,6 +122,7 @@ async def show_help(message: Message, person: Person):
                  "• /cancel — stop what you are doing")
         text += "\n" + _("• /diary — log a household visit (民情日记)\n• 👥 Team and 📝 Note on a card: helpers "
                           "and notes; 🤝 Mediation on a dispute")
+        text += "\n" + _("• /dashboard — a login link to the web dashboard")
         if person.role in (Role.supervisor, Role.township_leader, Role.county_leader):
             text += "\n" + _("• /overdue — overdue cases\n• /stats — the rates of your area\n• /rank — who is "
                               "ahead and who is behind\n• /ledger — the ledger spreadsheet\n• /broadcast — send a "

@@ -5,10 +5,11 @@ from models.delivery import ConversationState, MessageLink, OutboxMessage, Proce
 from models.directory import Assignment, Category, Person, Township, Village
 from models.households import DiaryEntry, Household
 from models.policy import Broadcast, BroadcastRun, PolicyArticle
+from models.web import ApiKey, LoginToken, WebSession
 
 __all__ = [
-    "Assignment", "Base", "Broadcast", "BroadcastRun", "PolicyArticle", "Case", "CaseCounter", "CaseEvent", "CaseHelper", "CaseMessage",
-    "Category", "ConversationState", "DiaryEntry", "Household", "Mediation", "MessageLink", "OutboxMessage",
-    "Person",
-    "ProcessedUpdate", "Township", "UTCDateTime", "Village",
+    "ApiKey", "Assignment", "Base", "Broadcast", "BroadcastRun", "PolicyArticle", "Case", "CaseCounter", "CaseEvent",
+    "CaseHelper", "CaseMessage", "Category", "ConversationState", "DiaryEntry", "Household", "LoginToken",
+    "Mediation", "MessageLink", "OutboxMessage", "Person", "ProcessedUpdate", "Township", "UTCDateTime", "Village",
+    "WebSession",
 ]

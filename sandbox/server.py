@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import uvicorn
@@ -34,7 +35,12 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:
-        return HTMLResponse(PAGE.read_text(encoding="utf-8"), headers={"Cache-Control": "no-store"})
+        html = PAGE.read_text(encoding="utf-8")
+        if state.dashboard_url:
+            link = (f'<a id="dashboard-link" href="{escape(state.dashboard_url)}/" target="_blank">网页工作台 ↗'
+                    f'<small class="en">dashboard</small></a> 督查、领导、干部在聊天中发送 /dashboard 获取登录链接')
+            html = html.replace("<!--DASHBOARD-->", link)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     return app
 

@@ -103,6 +103,8 @@ class SandboxState:
     def __init__(self) -> None:
         self.people: dict[int, Person] = {}
         self.closing = False
+        # The bot's web dashboard, when the program running the sandbox serves one (the chat page links it).
+        self.dashboard_url: str | None = None
         self._changed: asyncio.Event | None = None
         self._changed_loop: asyncio.AbstractEventLoop | None = None
         self.reset()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Broadcast, BroadcastRun, OutboxMessage, Person, PolicyArticle, Township, Village
@@ -166,6 +166,18 @@ async def report_finished_runs(session: AsyncSession, now: datetime) -> int:
 async def recent(session: AsyncSession, limit: int = 20) -> list[Broadcast]:
     """Return the scheduled and the most recent broadcasts."""
     return list((await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit))).all())
+
+
+async def recent_in_area(session: AsyncSession, township: Township | None, limit: int = 50
+                         ) -> list[tuple[Broadcast, Counts]]:
+    """Return the latest broadcasts that reached an area (a township's own, its villages', the county's), counted."""
+    query = select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)
+    if township is not None:
+        codes = select(literal("village:", String) + Village.code).where(Village.township_id == township.id)
+        query = query.where((Broadcast.audience == "county") | (Broadcast.audience == f"township:{township.name}")
+                            | Broadcast.audience.in_(codes))
+    found = (await session.scalars(query)).all()
+    return [(broadcast, await counts(session, broadcast.id)) for broadcast in found]
 
 
 async def set_subscription(session: AsyncSession, person: Person, subscribed: bool) -> Person:

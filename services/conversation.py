@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Case, MessageLink, Person
 from models import queries as q
-from models.enums import HOUSEHOLD_CHANNEL, CloseReason, EventKind, Rating, Status
+from models.enums import CloseReason, EventKind, Rating, Status
 from services import events
 from services.errors import CaseNotFound, InvalidTransition
 from services.handling import load_case
 from services.intake import Part, check_part
 from services.lifecycle import CLOSED_STATUSES, Action, next_status
-from services.outbox import enqueue, enqueue_rows, outbox_row
+from services.outbox import SILENT_CHANNELS, enqueue, enqueue_rows, outbox_row
 from services.permissions import require_can, require_reporter
 from services.signoff import needs_signoff, request_signoff
 from services.signoff_rules import SignoffPolicy
@@ -47,8 +47,8 @@ async def add_message(
     if not from_reporter:
         await _answered(session, case, author, now, rows)
     recipients = ({case.owner_id} | helpers) if from_reporter else {case.reporter_id}
-    if not from_reporter and case.reporter_channel == HOUSEHOLD_CHANNEL:
-        recipients = set()  # a household without an account hears the answer from its cadre in person
+    if not from_reporter and case.reporter_channel in SILENT_CHANNELS:
+        recipients = set()  # a household without an account hears from its cadre; another system polls
     await events.append_rows(session, rows)
     await enqueue_rows(session, [
         outbox_row(person_id, "relay", f"relay:{message_id}:{person_id}", now, case.id, message_id=message_id)

@@ -117,6 +117,18 @@ def _check_categories(rows: Rows, problems: list[str]) -> list[dict]:
     return out
 
 
+def _place(row: dict[str, str]) -> tuple[float | None, float | None] | None:
+    """Return a village's optional (latitude, longitude), (None, None) when absent, None when malformed."""
+    lat, long = row.get("latitude", ""), row.get("longitude", "")
+    if not lat and not long:
+        return None, None
+    try:
+        place = float(lat), float(long)
+    except ValueError:
+        return None
+    return place if -90 <= place[0] <= 90 and -180 <= place[1] <= 180 else None
+
+
 async def import_directory(session: AsyncSession, sheets: dict[str, Rows], now: datetime) -> ImportReport:
     """Validate every row, then apply the whole import in one transaction, or nothing."""
     problems: list[str] = []
@@ -132,6 +144,8 @@ async def import_directory(session: AsyncSession, sheets: dict[str, Rows], now: 
     for n, row in sheets.get("villages", []):
         if not row.get("code") or not row.get("name") or not row.get("township"):
             problems.append(f"villages row {n}: code, name and township are required")
+        elif _place(row) is None:
+            problems.append(f"villages row {n}: latitude and longitude must both be decimal degrees, or both empty")
         else:
             village_rows.append(row)
     village_codes = set(known_villages) | {r["code"] for r in village_rows}
@@ -188,6 +202,7 @@ async def import_directory(session: AsyncSession, sheets: dict[str, Rows], now: 
             village = known_villages[row["code"]] = Village(code=row["code"], name=row["name"], township_id=town.id)
             session.add(village)
         village.name, village.township_id = row["name"], town.id
+        village.latitude, village.longitude = _place(row)
         report.villages += 1
     await session.flush()
     for _, row in people_rows:

@@ -101,15 +101,19 @@ async def submit_case(
     parts: list[Part],
     anonymous: bool,
     now: datetime,
+    village: Village | None = None,
     draft_key: str | None = None,
 ) -> Case:
-    """File the case, route it to its owner, start its clocks and queue the owner's card; a draft files once."""
+    """File the case, route it to its owner, start its clocks and queue the owner's card; a draft files once.
+
+    `village` is where the case is (another system's reports name it); by default the reporter's own.
+    """
     if draft_key is not None:
         filed = await q.case_filed_from(session, draft_key)
         if filed is not None and filed.reporter_id == reporter.id:
             return filed
     case = await file_case(session, config, reporter=reporter, category_code=category_code, parts=parts,
-                           anonymous=anonymous, now=now, draft_key=draft_key)
+                           anonymous=anonymous, now=now, draft_key=draft_key, village=village)
     await session.commit()
     return case
 
@@ -125,12 +129,14 @@ async def file_case(
     now: datetime,
     draft_key: str | None = None,
     filed_by: Person | None = None,
+    village: Village | None = None,
 ) -> Case:
     """Number, route and flag a new case and queue the owner's card, without committing.
 
-    `filed_by` is the cadre who files for a household (代为反映); the reporter is the household.
+    `filed_by` is the cadre who files for a household (代为反映); the reporter is the household. `village`
+    is where the case is (another system's reports name it); by default the reporter's own.
     """
-    if reporter.role != Role.villager or reporter.village_id is None:
+    if reporter.role != Role.villager or (village is None and reporter.village_id is None):
         raise InvalidInput("no_village")
     category = await session.get(Category, category_code)
     if category is None:
@@ -140,7 +146,7 @@ async def file_case(
         raise InvalidInput("empty")
     if len(parts) > config.max_parts:
         raise InvalidInput("too_many")
-    village = await session.get(Village, reporter.village_id)
+    village = village or await session.get(Village, reporter.village_id)
     route = await route_case(session, village, category)
 
     # Submitted and assigned at once: written as one row, with both events.

@@ -72,8 +72,11 @@ def _naive(column):
     return type_coerce(column, DateTime())
 
 
-def ledger_query(scope: Scope, period: Period | None):
-    """Select the ledger's columns for the cases in scope (received in the period, if one is given)."""
+def ledger_query(scope: Scope, period: Period | None, where: tuple = ()):
+    """Select the ledger's columns for the cases in scope (received in the period, if one is given).
+
+    `where` adds conditions a scope cannot say (the dashboard's status, overdue and own-case filters).
+    """
     query = (
         select(Case.number, Case.level, Township.name, Village.name, Category.name_zh, Case.kind, Owner.name,
                _naive(Case.created_at), _naive(Case.first_response_at), _naive(Case.due_at), Case.status,
@@ -88,7 +91,7 @@ def ledger_query(scope: Scope, period: Period | None):
     query = apply_scope(query, scope)
     if period is not None:
         query = query.where(Case.created_at >= period.start, Case.created_at < period.end)
-    return query
+    return query.where(*where)
 
 
 def _append_rows(sheet: Sheet, rows, clock: ExcelClock, now: datetime) -> None:
@@ -119,12 +122,15 @@ async def _batches(session: AsyncSession, query):
 
 
 async def write_ledger(session: AsyncSession, target: str | BinaryIO, *, scope: Scope, period: Period | None,
-                       now: datetime, tz: ZoneInfo) -> int:
-    """Write the ledger workbook (台账, 汇总, then 走访, 风险研判, 调解) to a path or binary file; return the count."""
+                       now: datetime, tz: ZoneInfo, where: tuple = ()) -> int:
+    """Write the ledger workbook (台账, 汇总, then 走访, 风险研判, 调解) to a path or binary file; return the count.
+
+    `where` narrows the 台账 rows further (the dashboard's filters).
+    """
     book = Book()
     sheet = book.sheet("台账", COLUMNS, column_formats=dict.fromkeys(DATE_COLUMNS, DATE_FORMAT))
     clock, now_utc = ExcelClock(tz), now.astimezone(timezone.utc).replace(tzinfo=None)
-    async for rows in _batches(session, ledger_query(scope, period)):
+    async for rows in _batches(session, ledger_query(scope, period, where)):
         # Making cells is most of the Python work: a worker thread does it and the write, so a bot
         # serving updates on this event loop keeps answering meanwhile.
         await asyncio.to_thread(_append_rows, sheet, rows, clock, now_utc)

@@ -10,6 +10,10 @@ from models import OutboxMessage, Person
 from models.delivery import PRIORITY_CONVERSATION
 from models.enums import HOUSEHOLD_CHANNEL
 
+# Channels that receive nothing: a household without an account of its own, and the stand-in reporter of a
+# case posted by another system over Open311 (followed there by polling the API); nothing could be sent.
+SILENT_CHANNELS = frozenset({HOUSEHOLD_CHANNEL, "open311"})
+
 
 def enqueue(
     session: AsyncSession,
@@ -25,10 +29,10 @@ def enqueue(
 ) -> OutboxMessage | None:
     """Add one outbox row: a notice kind and its parameters, for one recipient, under a unique key.
 
-    A household that a cadre reports for and that has no account of its own is never written to: the
-    cadre carries the news in person (see services/diary.py).
+    Nobody on a silent channel is written to: a household a cadre reports for, without an account of its
+    own, hears from the cadre in person (services/diary.py); another system's case is followed there.
     """
-    if to.channel == HOUSEHOLD_CHANNEL:
+    if to.channel in SILENT_CHANNELS:
         return None
     row = OutboxMessage(**outbox_row(to.id, notice, key, now, case_id, priority, not_before, **params))
     session.add(row)

@@ -263,3 +263,30 @@ async def test_a_bound_person_is_not_invited_again_on_the_next_import(session, t
 
     assert "王建国" not in {name for name, _, _ in again.invitations}
     assert len(again.invitations) == 8
+
+
+def _villages_with_places(folder: Path, rows: list[list[str]]) -> Path:
+    folder.mkdir(exist_ok=True)
+    with (folder / "villages.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([HEADERS["villages"] + ["latitude", "longitude"], *rows])
+    return folder
+
+
+async def test_villages_may_carry_their_coordinates(session, tmp_path, clock):
+    folder = _villages_with_places(tmp_path / "d", [["sq01", "石桥村", "石桥镇", COUNTY, "28.2", "112.9"],
+                                                    ["sq02", "柳树村", "石桥镇", COUNTY, "", ""]])
+
+    await import_directory(session, read_directory(folder), clock())
+
+    places = {v.code: (v.latitude, v.longitude) for v in (await session.scalars(select(Village))).all()}
+    assert places == {"sq01": (28.2, 112.9), "sq02": (None, None)}
+
+
+@pytest.mark.parametrize("lat, long", [("28.2", ""), ("north", "112.9"), ("95", "112.9")])
+async def test_a_village_with_half_or_bad_coordinates_is_refused(session, tmp_path, clock, lat, long):
+    folder = _villages_with_places(tmp_path / "d", [["sq01", "石桥村", "石桥镇", COUNTY, lat, long]])
+
+    with pytest.raises(DirectoryError) as refused:
+        await import_directory(session, read_directory(folder), clock())
+
+    assert "villages row 2: latitude and longitude" in refused.value.problems[0]

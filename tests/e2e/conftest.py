@@ -27,8 +27,10 @@ class BotProcess:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "REDIS_"))}
+        # Any free port for the dashboard: tests run side by side and must not fight over 8082.
         env.update(BOT_TOKEN=SANDBOX_TOKEN, BOT_API_BASE=self.base_url, DATABASE_URL=f"sqlite:///{self.database}",
-                   LOG_LEVEL="INFO", PYTHONUNBUFFERED="1", **self.extra)
+                   LOG_LEVEL="INFO", PYTHONUNBUFFERED="1", DASHBOARD_LISTEN="127.0.0.1:0")
+        env.update(self.extra)
         return env
 
     async def command(self, *args: str) -> str:

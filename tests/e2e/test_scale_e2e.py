@@ -66,7 +66,8 @@ class WebhookBot(BotProcess):
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        env = {**self.env, "WEBHOOK_LISTEN": f"127.0.0.1:{self.port}"}
+        # Any free port for each process's dashboard: two processes on one machine.
+        env = {**self.env, "WEBHOOK_LISTEN": f"127.0.0.1:{self.port}", "DASHBOARD_LISTEN": "127.0.0.1:0"}
         with self.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=out, stderr=out)

@@ -53,3 +53,16 @@ async def test_the_command_line_serves_the_demo_people_and_the_ones_it_is_given(
 
     assert "张大爷" in [u["first_name"] for u in users]
     assert {"id": 4001, "label": "村会计"}.items() <= next(u for u in users if u["id"] == 4001).items()
+
+
+async def test_the_chat_page_links_the_dashboard_once_the_bot_serves_one():
+    from sandbox.server import create_app
+
+    state = SandboxState()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state)), base_url="http://s") as http:
+        before = (await http.get("/")).text
+        state.dashboard_url = "http://127.0.0.1:8082"
+        after = (await http.get("/")).text
+
+    assert 'id="dashboard-link"' not in before
+    assert 'id="dashboard-link" href="http://127.0.0.1:8082/"' in after and "/dashboard" in after
