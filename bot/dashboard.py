@@ -7,14 +7,12 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from bot.cli import CommandError
-from web.app import make_web_app
-from web.context import FileFetcher
-from web.server import RunningWeb, serve_web
+from web.server import BuiltOnFirstRequest, RunningWeb, serve_web
 
 log = logging.getLogger(__name__)
 
 
-def telegram_files(bot: Bot) -> FileFetcher:
+def telegram_files(bot: Bot):
     """Return a fetcher of case photos and files through the Bot API (getFile, then the download)."""
     async def fetch(file_id: str) -> tuple[bytes, str] | None:
         try:
@@ -38,10 +36,14 @@ async def start_dashboard(app) -> tuple[RunningWeb, str] | None:
         return None
     host, port = address
     # The web app reads its public URL only to tell whether cookies must be Secure (https).
-    web_app = make_web_app(app.sessionmaker, app.config, app.settings.dashboard_url or f"http://{host}",
-                           app.clock, telegram_files(app.bot))
+    def build():
+        from web.app import make_web_app
+
+        return make_web_app(app.sessionmaker, app.config, app.settings.dashboard_url or f"http://{host}", app.clock,
+                            telegram_files(app.bot))
+
     try:
-        running = await serve_web(web_app, host, port)
+        running = await serve_web(BuiltOnFirstRequest(build), host, port)
     except OSError as exc:
         raise CommandError(f"cannot serve the dashboard on {host}:{port} ({exc.strerror or exc}); set "
                            "DASHBOARD_LISTEN to a free host:port, or empty to turn it off") from None

@@ -7,10 +7,27 @@ import logging
 import socket
 from dataclasses import dataclass
 
+from collections.abc import Callable
+from typing import Any
+
 import uvicorn
-from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
+
+
+class BuiltOnFirstRequest:
+    """An ASGI app that builds the real one on its first request.
+
+    A bot that nobody browses does not carry FastAPI, the templates and the routes in memory.
+    """
+
+    def __init__(self, build: Callable[[], Any]):
+        self.build, self.app = build, None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.app is None:
+            self.app = self.build()
+        await self.app(scope, receive, send)
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -42,7 +59,7 @@ class RunningWeb:
                 await self.task
 
 
-async def serve_web(app: FastAPI, host: str, port: int) -> RunningWeb:
+async def serve_web(app, host: str, port: int) -> RunningWeb:
     """Bind host:port (0: a free port) and serve the app as a task; return once it listens.
 
     Raises OSError when the address cannot be bound (say, the port is taken).
