@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STEPS_PER_REPORT = 7
+STEP_NAMES = ("/start", "/new", "category", "text", "next", "name", "submit")
 RELAY_TOKEN = re.compile(r"R(\d+)x(\d+)\b")
 REPORT_TOKEN = re.compile(r"V(\d+)n(\d+)\b")
 FIRST_VILLAGER = 810_001
@@ -488,7 +489,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
         card_delays = [state.cards[tok][0] - t for tok, t in submitted.items() if state.cards.get(tok)]
         card_count = sum(len(state.cards.get(tok, ())) for tok in submitted)
 
-        open_ours = None
+        open_ours = open_steps = None
         if args.open_rate:
             log(f"intake, open loop: {args.open_rate:g} updates/s offered")
             pacer = Pacer(args.open_rate)
@@ -501,6 +502,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
             open_ours = pacer
             rows.append(row(f"ours: intake steps, {args.open_rate:g}/s offered", pacer.sent, phase.wall,
                             [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
+            by_step = [[v.latencies[i] for v in villagers if len(v.latencies) > i] for i in range(STEPS_PER_REPORT)]
+            open_steps = ", ".join(f"{name} {pct(lat, 50) * 1000:.0f}/{pct(lat, 95) * 1000:.0f}"
+                                   for name, lat in zip(STEP_NAMES, by_step))
 
         log(f"relay: {args.relay} replies per villager")
         expected = {f"R{v.uid}x{j}" for v in villagers for j in range(args.relay)}
@@ -578,7 +582,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
           f"{ours_row['p95'] / floor_row['p95']:.1f}x; bot CPU per update {ours_row['cpu'] / floor_row['cpu']:.1f}x")
     if open_ours is not None:
         print(f"open loop at {args.open_rate:g}/s: late sends (no villager ready within one interval) ours "
-              f"{open_ours.late}/{open_ours.sent}, floor {open_floor.late}/{open_floor.sent}")
+              f"{open_ours.late}/{open_ours.sent}, floor {open_floor.late}/{open_floor.sent}; ours p50/p95 ms by "
+              f"step: {open_steps}")
     print(f"new-case cards (outbox) after 提交: {len(card_delays)}/{len(submitted)} arrived ({card_count} cards), "
           f"p50 {fmt(pct(card_delays, 50) * 1000, '.0f')} ms, p95 {fmt(pct(card_delays, 95) * 1000, '.0f')} ms, "
           f"max {fmt(max(card_delays, default=float('nan')) * 1000, '.0f')} ms")

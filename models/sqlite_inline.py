@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 import weakref
 from collections import deque
 from typing import Any
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 _WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 # Longer than any transaction of this bot should ever hold the lock; then it is a bug, not a queue.
 LOCK_WAIT = 60.0
+# A writer that waited longer than this for the lock is worth a line in the log: some transaction held it long.
+SLOW_WAIT = 0.1
 
 _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
 
@@ -74,12 +77,18 @@ class InlineConnection:
             return
         lock = writer_lock(self._database)
         if lock.locked():
+            started = time.monotonic()
             try:
                 await_(asyncio.wait_for(lock.acquire(), LOCK_WAIT))
             except TimeoutError:
                 raise sqlite3.OperationalError("database is locked (writer lock not released)") from None
+            waited = time.monotonic() - started
+            if waited > SLOW_WAIT:
+                log.warning("waited %.0f ms for the write lock (held since %r) to run %r", waited * 1000,
+                            getattr(lock, "holder", "?"), sql[:60])
         else:
             await_(lock.acquire())
+        lock.holder = sql[:60]
         self._held = lock
 
     def _release(self) -> None:
