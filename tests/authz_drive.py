@@ -137,6 +137,10 @@ class World:
         for name in self.users:  # everyone has said hello before, so that their chat holds a message
             await self.chat.say(self.user(name), "/start")
 
+    def forget(self) -> None:
+        """Put the cases again before the next try: something outside a try may have moved them."""
+        self._placed = self._last = None
+
     def refusal_of(self, problem: str) -> str:
         """The Chinese words of a refusal: not_found, not_allowed or transition."""
         return self.words[problem]
