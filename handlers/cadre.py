@@ -147,8 +147,9 @@ async def resolve_with_last_reply(query: CallbackQuery, callback_data: CaseCb, s
                                   person: Person, state: FSMContext, config: ServiceConfig, now):
     """Resolve with the cadre's last answer as the result."""
     note = await views.last_reply_of(session, callback_data.case_id, person)
-    await query.answer()
+    # Answered after the checks of resolving: a refusal must still be able to answer the press.
     await finish_resolve(where(query), note or "", session, person, state, config, now)
+    await query.answer()
 
 
 @router.message(StateFilter(Resolving.note), Magic(F.text & ~F.text.startswith("/")))
