@@ -327,3 +327,23 @@ async def test_a_stranger_named_in_html_reports_and_the_card_shows_the_name_esca
     card = chat.find(WANG, contains="河水发黑").text
     assert "&lt;b&gt;&amp;amp;&lt;script&gt;" in card
     assert chat.refusals() == []
+
+
+def test_a_broadcast_text_is_measured_as_telegram_counts_it():
+    from services.broadcasts import MAX_TEXT, check_text
+    from services.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        check_text("😀" * (MAX_TEXT // 2 + 1))  # fewer characters than the limit, but twice the UTF-16 units
+
+    assert check_text("😀" * (MAX_TEXT // 2)) == "😀" * (MAX_TEXT // 2)
+
+
+async def test_a_long_emoji_reply_is_relayed_in_pieces_telegram_accepts(chat):
+    await report(chat, ZHANG, "环境污染", "短描述")
+
+    await chat.say(ZHANG, "😀" * 5000, reply_to=chat.find(ZHANG, contains="案件编号"))
+
+    relayed = [t for t in chat.texts(WANG) if "😀😀😀" in t]
+    assert len(relayed) >= 3 and sum(t.count("😀") for t in relayed) == 5000
+    assert chat.refusals() == []
