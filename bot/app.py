@@ -68,7 +68,7 @@ def build_dispatcher(*, sessionmaker: async_sessionmaker[AsyncSession], config: 
     dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock, config, on_commit))
     dp.update.outer_middleware(IdentityMiddleware())
     PersonI18nMiddleware(make_i18n()).setup(dp)
-    for observer in (dp.message, dp.callback_query):
+    for observer in (dp.message, dp.edited_message, dp.callback_query, dp.my_chat_member):
         observer.outer_middleware(FailureMiddleware())
     include_all(dp)
     dp["suggester"] = CategorySuggester()

@@ -45,8 +45,9 @@ COMMANDS = [
 ]
 
 
-# The updates the bot handles; anything else Telegram keeps to itself.
-ALLOWED_UPDATES = ["message", "callback_query"]
+# The updates the bot handles; anything else Telegram keeps to itself. An edit is answered that it is not
+# taken; my_chat_member tells that a person blocked (or unblocked) the bot.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 ROLES = ("all", "web", "worker")
 
 

@@ -3,7 +3,8 @@ from aiogram import Router
 
 from bot.gates import gate
 from handlers import (
-    broadcast, cadre, conversation, dashboard, deadlines, diary, fallback, intake, mediation, outside, policy,
+    broadcast, cadre, conversation, dashboard, deadlines, diary, fallback, intake, mediation, membership, outside,
+    policy,
     replies, risks, signoff, start, supervision, team, villager,
 )
 
@@ -13,6 +14,8 @@ ROUTERS: list[Router] = [
     # Groups, channels and bot accounts first: nothing after it may ever answer there with case data,
     # and every later handler may rely on a person in a private chat.
     outside.router,
+    # A person blocking or unblocking the bot: no message, only a mark on the person.
+    membership.router,
     start.router,
     # Supervisors' commands (/stats, /rank, /ledger) right after /start and /cancel: plain commands,
     # never a reply or a step of a conversation.
