@@ -197,6 +197,22 @@ async def test_button_presses_count_too_and_every_press_is_answered_but_only_one
     assert sum(TOO_FAST in alert for alert in chat.alerts()) == 1
 
 
+async def test_two_processes_sharing_redis_hold_a_villager_to_one_limit(chat, sessionmaker, clock, config,
+                                                                        redis_client):
+    receipt = await reported(chat, clock)
+    prefix = f"test:flood:{uuid.uuid4().hex}"
+    first, second = (Harness(sessionmaker, clock, config, guard=RedisGuard(redis_client, LIMIT, prefix=prefix))
+                     for _ in range(2))
+    before = await count(sessionmaker, CaseMessage)
+
+    for n in range(LIMIT.count // 2 + 3):
+        await first.say(ZHANG, f"甲{n}", reply_to=receipt)
+        await second.say(ZHANG, f"乙{n}", reply_to=receipt)
+
+    assert await count(sessionmaker, CaseMessage) - before == LIMIT.count
+    assert told(first, ZHANG, TOO_FAST) + told(second, ZHANG, TOO_FAST) == 1
+
+
 async def test_staff_are_not_held_by_the_flood_limit(chat):
     for _ in range(LIMIT.count + 5):
         await chat.say(WANG, "/cases")
