@@ -6,12 +6,14 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
+from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.keyboards import BUTTON_TEXT, MAX_ROW_ID, RowId
+from bot.notices import notice
 from bot.texts import esc, person_label, short, when
 from models import Case, Person, PersonEvent
 from models.enums import PersonEventKind
@@ -42,6 +44,12 @@ def muted_notice(contact: Person | None) -> str:
     if contact.phone:
         who += f" · {esc(contact.phone)}"
     return text + "\n" + _("If something is urgent, please call {who}.").format(who=who)
+
+
+@notice("unmuted")
+async def unmuted(renderer, session, chat, person, case, payload):
+    """Tell a villager their messages are taken again."""
+    return [SendMessage(chat_id=chat, text=_("Your messages are taken again. You can report and reply as before."))]
 
 
 def target_label(target: Target) -> str:

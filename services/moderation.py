@@ -13,6 +13,7 @@ from models import Case, Person, PersonEvent
 from models import queries as q
 from models.enums import PersonEventKind, Role
 from services import events
+from services.outbox import enqueue_rows, outbox_row
 from services.errors import InvalidInput, NotAllowed, PersonNotFound
 from services.permissions import require_visible
 
@@ -114,7 +115,7 @@ async def mute(session: AsyncSession, *, actor: Person, target: Target, reason: 
 
 async def unmute(session: AsyncSession, *, actor: Person, target: Target, reason: str | None,
                  now: datetime) -> Person:
-    """Take the villager's messages again, and log it as a person event (a reason is optional)."""
+    """Take the villager's messages again, log it as a person event (a reason is optional) and tell them."""
     person = target.person
     require_may_moderate(actor, person)
     if person.muted_at is None:
@@ -122,6 +123,8 @@ async def unmute(session: AsyncSession, *, actor: Person, target: Target, reason
     person.muted_at = person.mute_reason = None
     note = (reason or "").strip()[:MAX_REASON] or None
     events.append_person(session, person, PersonEventKind.unmuted, now, actor, note, **_via(target))
+    # The villager is told they are heard again (they were told of the pause when they wrote).
+    await enqueue_rows(session, [outbox_row(person.id, "unmuted", f"unmuted:{person.id}:{now.isoformat()}", now)])
     await session.commit()
     return person
 

@@ -340,6 +340,7 @@ async def test_the_muted_list_unmutes_with_a_button_and_the_villager_is_heard_ag
     assert (await person(sessionmaker, 3001)).muted_at is None
     assert kinds == [PersonEventKind.muted, PersonEventKind.unmuted]
     assert any("谢谢恢复" in text for text in chat.texts(WANG))
+    assert any("留言恢复接收" in text for text in chat.texts(ZHANG))
 
 
 async def test_a_mute_survives_a_restart(chat, sessionmaker, clock, config):
