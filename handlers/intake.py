@@ -216,8 +216,7 @@ async def submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
                  config: ServiceConfig, now):
     """File the case and tell the villager its number, who handles it and by when."""
     data = await state.get_data()
-    filed = await q.case_filed_from(session, data["draft"]) if data.get("draft") else None
-    if filed is None and await refuse_at_cap(where(query), session, person, config):
+    if await refuse_at_cap(where(query), session, person, config, draft=data.get("draft")):
         await query.answer()
         return
     # Cleared with the filing, in its transaction; if filing fails, the draft stays.

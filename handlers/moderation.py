@@ -16,6 +16,7 @@ from bot.texts_abuse import (
     ModCb, cap_text, entry_buttons, entry_text, muted_list, reason_buttons, reason_name, target_label, usage,
 )
 from models import Person
+from models import queries as q
 from services import case_cap, moderation
 from services.config import ServiceConfig
 from services.moderation import Target
@@ -219,10 +220,15 @@ def _allowed_text(target: Target) -> str:
 
 
 async def refuse_at_cap(message: MaybeInaccessibleMessage, session: AsyncSession, person: Person,
-                        config: ServiceConfig) -> bool:
-    """Tell a villager at MAX_OPEN_CASES that they cannot file another case now, with their cases; say if so."""
+                        config: ServiceConfig, draft: str | None = None) -> bool:
+    """Tell a villager at MAX_OPEN_CASES that they cannot file another case now, with their cases; say if so.
+
+    A `draft` already filed (the same ✅ pressed again) is not refused: filing it again returns its case.
+    """
     count = await case_cap.open_count(session, person) if config.max_open_cases else 0
     if not case_cap.over_cap(count, config.max_open_cases, person.extra_cases or 0):
+        return False
+    if draft is not None and await q.case_filed_from(session, draft) is not None:
         return False
     cases = list(await case_cap.open_cases(session, person))
     await message.answer(cap_text(count), reply_markup=keyboards.case_list(cases))
