@@ -114,7 +114,9 @@ class FloodMiddleware(BaseMiddleware):
         verdict = await self.guard.hit(str(user.id), self.clock().timestamp(), str(event.update_id))
         if verdict is Verdict.allow:
             return await self._handle(handler, event, data, user)
-        log.info("update %s dropped: user %s is over the flood limit", event.update_id, user.id)
+        # One line per window and person at INFO; the rest of a flood would flood the log too.
+        log.log(logging.INFO if verdict is Verdict.warn else logging.DEBUG,
+                "update %s dropped: user %s is over the flood limit", event.update_id, user.id)
         await self._answer(event, data, user, verdict is Verdict.warn)
         return None
 
