@@ -39,7 +39,7 @@ COMMANDS = [
     ("overdue", __("Overdue cases (supervisors)")), ("risks", __("Early warnings (supervisors)")),
     ("signoff", __("Cases to sign off (supervisors)")), ("stats", __("Rates (supervisors)")),
     ("rank", __("Ranking (supervisors)")), ("ledger", __("Ledger (supervisors)")),
-    ("broadcast", __("Send a broadcast (supervisors)")), ("dashboard", __("Web dashboard (staff)")),
+    ("broadcast", __("Send a broadcast (supervisors)")), ("muted", __("Muted villagers (supervisors)")), ("dashboard", __("Web dashboard (staff)")),
     ("help", __("Help")),
     ("cancel", __("Cancel the current step")),
 ]

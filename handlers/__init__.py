@@ -3,9 +3,8 @@ from aiogram import Router
 
 from bot.gates import gate
 from handlers import (
-    broadcast, cadre, conversation, dashboard, deadlines, diary, fallback, intake, mediation, membership, outside,
-    policy,
-    replies, risks, signoff, start, supervision, team, villager,
+    broadcast, cadre, conversation, dashboard, deadlines, diary, fallback, intake, mediation, membership, moderation,
+    outside, policy, replies, risks, signoff, start, supervision, team, villager,
 )
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
@@ -22,6 +21,9 @@ ROUTERS: list[Router] = [
     supervision.router,
     # /dashboard is a plain command too: a login link whatever step the person is in.
     dashboard.router,
+    # A supervisor's /mute, /unmute, /muted, /allow, /person: plain commands, and the typed reason or note
+    # of their steps, before any router that takes loose words.
+    moderation.router,
     replies.router,
     cadre.router,
     deadlines.router,
