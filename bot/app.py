@@ -86,7 +86,8 @@ def make_bot(settings: Settings, token: str) -> Bot:
     """Return a Bot that talks to Telegram, or to BOT_API_BASE when set."""
     # Connections for every request the outbox sender keeps in flight, and room for the handlers' answers.
     connections = (settings.send_concurrency or concurrency_for(settings.broadcast_rate)) + 100
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections)
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections,
+                            timeout=settings.request_timeout)
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -1,0 +1,39 @@
+"""Start-up calls to the Bot API that a passing fault must not stop: tried again with backoff."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Network errors are tried this many times in all (a wrong BOT_API_BASE should be said soon); 5xx and 429 more.
+NETWORK_ATTEMPTS = 4
+ATTEMPTS = 10
+FIRST_DELAY, MAX_DELAY = 0.5, 10.0
+
+
+async def patiently(call: Callable[[], Awaitable[T]], what: str, sleep=asyncio.sleep) -> T:
+    """Make a call, trying again after a 429 (as long as asked), a 5xx or a network error (with backoff)."""
+    delay, attempt = FIRST_DELAY, 0
+    while True:
+        attempt += 1
+        try:
+            return await call()
+        except TelegramRetryAfter as exc:
+            if attempt >= ATTEMPTS:
+                raise
+            wait = float(exc.retry_after)
+            reason = "429"
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            limit = NETWORK_ATTEMPTS if isinstance(exc, TelegramNetworkError) else ATTEMPTS
+            if attempt >= limit:
+                raise
+            wait, delay = delay, min(delay * 2, MAX_DELAY)
+            reason = type(exc).__name__
+        log.warning("%s failed (%s); trying again in %.1fs", what, reason, wait)
+        await sleep(wait)
