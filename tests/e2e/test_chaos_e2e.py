@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 KILLS = int(os.environ.get("CHAOS_KILLS", "50"))
 SEED = int(os.environ.get("CHAOS_SEED", "13"))
-RATE = float(os.environ.get("CHAOS_RATE", "0.1"))
+RATE = float(os.environ.get("CHAOS_RATE", "0.05"))
 
 
 async def test_kills_and_random_faults_lose_no_acknowledged_work_and_repeat_only_in_the_window(tmp_path):
