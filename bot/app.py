@@ -24,6 +24,7 @@ from bot.delivery import OutboxSender, concurrency_for
 from bot.i18n import make_i18n
 from bot.middlewares import DatabaseMiddleware, FailureMiddleware, IdentityMiddleware, PersonI18nMiddleware
 from bot.notices import Renderer
+from bot.patience import ForgivingCallbackAnswers
 from bot.ratelimit import RATE_KEY, RateLimiter, SharedRateLimiter
 from bot.settings import Settings
 from bot.storage import SqlStorage
@@ -88,6 +89,7 @@ def make_bot(settings: Settings, token: str) -> Bot:
     connections = (settings.send_concurrency or concurrency_for(settings.broadcast_rate)) + 100
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections,
                             timeout=settings.request_timeout)
+    session.middleware(ForgivingCallbackAnswers())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -1,4 +1,4 @@
-"""Start-up calls to the Bot API that a passing fault must not stop: tried again with backoff."""
+"""Bot API trouble the bot rides out: start-up calls tried again with backoff, a button press answered twice."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import AnswerCallbackQuery
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,3 +39,21 @@ async def patiently(call: Callable[[], Awaitable[T]], what: str, sleep=asyncio.s
             reason = type(exc).__name__
         log.warning("%s failed (%s); trying again in %.1fs", what, reason, wait)
         await sleep(wait)
+
+
+class ForgivingCallbackAnswers(BaseRequestMiddleware):
+    """Take a refused answer to a button press as done: the press was answered before a crash, or is too old.
+
+    A press handled, answered, and then lost to a crash before it was recorded comes again; answering
+    it again is refused ("query is too old … or query ID is invalid"). The answer only stops the
+    spinner on the person's screen: the press itself must still be handled.
+    """
+
+    async def __call__(self, make_request, bot, method):
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as exc:
+            if not isinstance(method, AnswerCallbackQuery) or "query is too old" not in exc.message:
+                raise
+            log.info("a button press was answered already or is too old; handling it anyway")
+            return True
