@@ -21,7 +21,7 @@ FIRST_DELAY, MAX_DELAY = 0.5, 10.0
 
 async def patiently(call: Callable[[], Awaitable[T]], what: str, sleep=asyncio.sleep) -> T:
     """Make a call, trying again after a 429 (as long as asked), a 5xx or a network error (with backoff)."""
-    delay, attempt = FIRST_DELAY, 0
+    delay, attempt, network_failures = FIRST_DELAY, 0, 0
     while True:
         attempt += 1
         try:
@@ -32,8 +32,8 @@ async def patiently(call: Callable[[], Awaitable[T]], what: str, sleep=asyncio.s
             wait = float(exc.retry_after)
             reason = "429"
         except (TelegramServerError, TelegramNetworkError) as exc:
-            limit = NETWORK_ATTEMPTS if isinstance(exc, TelegramNetworkError) else ATTEMPTS
-            if attempt >= limit:
+            network_failures += isinstance(exc, TelegramNetworkError)
+            if attempt >= ATTEMPTS or network_failures >= NETWORK_ATTEMPTS:
                 raise
             wait, delay = delay, min(delay * 2, MAX_DELAY)
             reason = type(exc).__name__

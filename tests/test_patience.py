@@ -67,3 +67,12 @@ async def test_a_fault_that_stays_is_raised_in_the_end(error, attempts):
         await patiently(call, "getMe", sleep=no_sleep)
 
     assert len(calls) == attempts
+
+
+async def test_server_errors_before_a_network_error_do_not_use_up_its_tries():
+    call, calls = failing(*[TelegramServerError(METHOD, "Bad Gateway")] * 3,
+                          TelegramNetworkError(METHOD, "Connection reset by peer"))
+
+    result = await patiently(call, "setMyCommands", sleep=no_sleep)
+
+    assert result == "ok" and len(calls) == 5
