@@ -25,6 +25,7 @@ from bot.flood import FLOOD_KEY, FloodMiddleware, LocalGuard, MuteMiddleware, Re
 from bot.i18n import make_i18n
 from bot.middlewares import DatabaseMiddleware, FailureMiddleware, IdentityMiddleware, PersonI18nMiddleware
 from bot.notices import Renderer
+from bot.patience import ForgivingCallbackAnswers
 from bot.ratelimit import RATE_KEY, RateLimiter, SharedRateLimiter
 from bot.settings import Settings
 from bot.storage import SqlStorage
@@ -94,7 +95,9 @@ def make_bot(settings: Settings, token: str) -> Bot:
     """Return a Bot that talks to Telegram, or to BOT_API_BASE when set."""
     # Connections for every request the outbox sender keeps in flight, and room for the handlers' answers.
     connections = (settings.send_concurrency or concurrency_for(settings.broadcast_rate)) + 100
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections)
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections,
+                            timeout=settings.request_timeout)
+    session.middleware(ForgivingCallbackAnswers())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(25.0, gt=0, le=1000)
     # Requests the outbox sender keeps in flight; empty: enough for BROADCAST_RATE at a 250 ms round trip.
     send_concurrency: int | None = Field(None, ge=1, le=1000)
+    # Seconds a Bot API call may take before the bot gives up on it (long polls get their poll time on top).
+    request_timeout: float = Field(60.0, gt=0, le=600)
     followup_window: str = "3d"
     resolve_village: str | None = None
     resolve_township: str = "15d"
