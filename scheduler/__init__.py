@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from models.faults import database_unreachable
 from scheduler.context import JobContext
 from services.cron import cron_trigger
 
@@ -32,9 +33,13 @@ async def _run(job_id: str, job: Job, ctx: JobContext) -> None:
         return  # another process runs the jobs
     try:
         done = await job(ctx)
-    except Exception:
-        log.exception("job %s failed; it runs again at its next time", job_id)
+    except Exception as exc:
+        if database_unreachable(exc):
+            log.warning("job %s: the database is unreachable (%s); it runs again at its next time",
+                        job_id, type(exc).__name__)
+        else:
+            log.exception("job %s failed; it runs again at its next time", job_id)
         return
     if done:
-        log.info("job %s handled %d item(s)", job_id, done)
+        # Each job said what it did in one line (scheduler/jobs.py); the sender has rows to send.
         ctx.poke()
