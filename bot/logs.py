@@ -73,3 +73,4 @@ def configure(level: str = "INFO", secrets: Iterable[str] = (), stream: TextIO |
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
     return handler
+

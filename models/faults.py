@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 
 from sqlalchemy import exc as sa
 
@@ -27,3 +29,12 @@ def database_unreachable(error: BaseException) -> bool:
         error = error.__cause__ or error.__context__
         seen += 1
     return False
+
+
+def log_failure(logger: logging.Logger, message: str, *args: object) -> None:
+    """Log the exception being handled: one warning line when the database is unreachable, else its traceback."""
+    error = sys.exc_info()[1]
+    if error is not None and database_unreachable(error):
+        logger.warning(message + " (the database is unreachable: %s)", *args, type(error).__name__)
+    else:
+        logger.exception(message, *args)

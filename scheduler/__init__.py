@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from models.faults import database_unreachable
+from models.faults import log_failure
 from scheduler.context import JobContext
 from services.cron import cron_trigger
 
@@ -33,12 +33,8 @@ async def _run(job_id: str, job: Job, ctx: JobContext) -> None:
         return  # another process runs the jobs
     try:
         done = await job(ctx)
-    except Exception as exc:
-        if database_unreachable(exc):
-            log.warning("job %s: the database is unreachable (%s); it runs again at its next time",
-                        job_id, type(exc).__name__)
-        else:
-            log.exception("job %s failed; it runs again at its next time", job_id)
+    except Exception:
+        log_failure(log, "job %s failed; it runs again at its next time", job_id)
         return
     if done:
         # Each job said what it did in one line (scheduler/jobs.py); the sender has rows to send.
