@@ -1,6 +1,7 @@
 """APScheduler setup: fixed-id jobs that call thin, idempotent functions with `now`."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -33,6 +34,10 @@ async def _run(job_id: str, job: Job, ctx: JobContext) -> None:
         return  # another process runs the jobs
     try:
         done = await job(ctx)
+    except asyncio.CancelledError:
+        # The bot is stopping mid-run; the job's transaction rolls back and its next run does the work.
+        log.debug("job %s stopped with the bot", job_id)
+        return
     except Exception:
         log_failure(log, "job %s failed; it runs again at its next time", job_id)
         return
