@@ -106,7 +106,7 @@ async def one_run(args, processes: int, webhook: bool, workdir: Path) -> dict:
             running.state.register(id=uid, first_name=f"村民{uid}", language_code="zh-hans")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "REDIS_", "WEBHOOK_"))}
         env.update(BOT_TOKEN=SANDBOX_TOKEN, BOT_API_BASE=running.base_url, DATABASE_URL=args.database,
-                   REDIS_URL=args.redis, BROADCAST_RATE="1000", LOG_LEVEL="WARNING")
+                   REDIS_URL=args.redis, BROADCAST_RATE="1000", LOG_LEVEL="WARNING", FLOOD_LIMIT="off")
         await bot_command(env, "demo")
         ports = [free_port() for _ in range(processes)]
         if webhook:

@@ -21,9 +21,11 @@ from aiogram.methods.base import Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.delivery import OutboxSender, concurrency_for
+from bot.flood import FLOOD_KEY, FloodMiddleware, LocalGuard, MuteMiddleware, RedisGuard
 from bot.i18n import make_i18n
 from bot.middlewares import DatabaseMiddleware, FailureMiddleware, IdentityMiddleware, PersonI18nMiddleware
 from bot.notices import Renderer
+from bot.patience import ForgivingCallbackAnswers
 from bot.ratelimit import RATE_KEY, RateLimiter, SharedRateLimiter
 from bot.settings import Settings
 from bot.storage import SqlStorage
@@ -57,19 +59,26 @@ class App:
 def build_dispatcher(*, sessionmaker: async_sessionmaker[AsyncSession], config: ServiceConfig, clock: Clock,
                      storage: BaseStorage | None = None,
                      isolation: BaseEventIsolation | None = None,
-                     on_commit: Callable[[], None] | None = None) -> Dispatcher:
+                     on_commit: Callable[[], None] | None = None,
+                     guard: LocalGuard | RedisGuard | None = None) -> Dispatcher:
     """Return a dispatcher with the project's middlewares and routers."""
     if storage is None:
         # The embedded SQLite default has one process writing state, so it may remember what it committed.
         single_writer = sessionmaker.kw["bind"].dialect.name == "sqlite"
         storage = SqlStorage(sessionmaker, remember=50_000 if single_writer else 0)
     dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation())
-    # Update-level middlewares run after aiogram's own (errors, user context, FSM), in this order.
+    # Update-level middlewares run after aiogram's own (errors, user context, FSM), in this order; the
+    # flood limit first, so that what passes it costs no database work.
+    i18n = make_i18n()
+    guard = guard or LocalGuard(config.flood_limit)
+    dp.update.outer_middleware(FloodMiddleware(guard, clock, i18n))
     dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock, config, on_commit))
     dp.update.outer_middleware(IdentityMiddleware())
-    PersonI18nMiddleware(make_i18n()).setup(dp)
-    for observer in (dp.message, dp.callback_query):
+    PersonI18nMiddleware(i18n).setup(dp)
+    for observer in (dp.message, dp.edited_message, dp.callback_query, dp.my_chat_member):
         observer.outer_middleware(FailureMiddleware())
+    # A muted villager's messages go no further (their presses still answer the bot's questions).
+    dp.message.outer_middleware(MuteMiddleware(guard, clock))
     include_all(dp)
     dp["suggester"] = CategorySuggester()
     return dp
@@ -86,7 +95,9 @@ def make_bot(settings: Settings, token: str) -> Bot:
     """Return a Bot that talks to Telegram, or to BOT_API_BASE when set."""
     # Connections for every request the outbox sender keeps in flight, and room for the handlers' answers.
     connections = (settings.send_concurrency or concurrency_for(settings.broadcast_rate)) + 100
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections)
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections,
+                            timeout=settings.request_timeout)
+    session.middleware(ForgivingCallbackAnswers())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -108,7 +119,11 @@ async def build_app(settings: Settings, token: str, clock: Clock = utc_now) -> A
         limiter = SharedRateLimiter(storage.redis, settings.broadcast_rate, key=f"{RATE_KEY}:{bot.id}")
     sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock,
                           rate=settings.broadcast_rate, concurrency=settings.send_concurrency, limiter=limiter)
+    guard = LocalGuard(config.flood_limit)
+    if storage is not None:
+        # Every process counts a person's messages in one window.
+        guard = RedisGuard(storage.redis, config.flood_limit, prefix=f"{FLOOD_KEY}:{bot.id}")
     dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
-                          isolation=isolation, on_commit=sender.wakeup.set)
+                          isolation=isolation, on_commit=sender.wakeup.set, guard=guard)
     dp["rank_weights"] = RankWeights.parse(settings.rank_weights)
     return App(settings, engine, sessionmaker, bot, dp, sender, config, clock)

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.app import App, build_app, utc_now
 from bot.i18n import make_i18n
+from bot.patience import patiently
 from bot.cli import CommandError
 from bot.dashboard import start_dashboard
 from bot.demo import load_demo
@@ -39,14 +40,15 @@ COMMANDS = [
     ("overdue", __("Overdue cases (supervisors)")), ("risks", __("Early warnings (supervisors)")),
     ("signoff", __("Cases to sign off (supervisors)")), ("stats", __("Rates (supervisors)")),
     ("rank", __("Ranking (supervisors)")), ("ledger", __("Ledger (supervisors)")),
-    ("broadcast", __("Send a broadcast (supervisors)")), ("dashboard", __("Web dashboard (staff)")),
+    ("broadcast", __("Send a broadcast (supervisors)")), ("muted", __("Muted villagers (supervisors)")), ("dashboard", __("Web dashboard (staff)")),
     ("help", __("Help")),
     ("cancel", __("Cancel the current step")),
 ]
 
 
-# The updates the bot handles; anything else Telegram keeps to itself.
-ALLOWED_UPDATES = ["message", "callback_query"]
+# The updates the bot handles; anything else Telegram keeps to itself. An edit is answered that it is not
+# taken; my_chat_member tells that a person blocked (or unblocked) the bot.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 ROLES = ("all", "web", "worker")
 
 
@@ -63,7 +65,7 @@ async def run(settings: Settings, role: str = "all") -> int:
 async def serve(app: App, role: str = "all", dashboard_ready: Callable[[str], None] | None = None) -> None:
     """Check the token, then take updates and serve the dashboard (role web), send and sweep (role worker), or both."""
     try:
-        me = await app.bot.get_me()
+        me = await patiently(app.bot.me, "getMe")  # bot.me() keeps it: polling asks again
     except TelegramUnauthorizedError:
         await app.bot.session.close()
         raise CommandError("BOT_TOKEN was refused by the Bot API; copy it again from @BotFather") from None
@@ -91,11 +93,11 @@ async def serve(app: App, role: str = "all", dashboard_ready: Callable[[str], No
                 log.info("dashboard at %s (staff log in with /dashboard in chat)", dashboard[1])
                 if dashboard_ready is not None:
                     dashboard_ready(dashboard[1])
-            await set_command_menu(app)
+            await patiently(partial(set_command_menu, app), "setting the command menu")
             if app.settings.webhook_url:
                 await serve_webhook(app)
             else:
-                await app.bot.delete_webhook()
+                await patiently(app.bot.delete_webhook, "deleteWebhook")
                 await poll(app)
         else:
             await until_stopped()
@@ -137,8 +139,8 @@ async def serve_webhook(app: App) -> None:
     await runner.setup()
     host, port = settings.listen
     await web.TCPSite(runner, host, port).start()
-    await app.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
-                              allowed_updates=ALLOWED_UPDATES)
+    await patiently(partial(app.bot.set_webhook, settings.webhook_url, secret_token=settings.webhook_secret,
+                            allowed_updates=ALLOWED_UPDATES), "setWebhook")
     log.info("taking updates at %s (listening on %s:%s)", settings.webhook_url, host, port)
     try:
         await until_stopped()

@@ -10,6 +10,11 @@ def explain(exc: Exception | None) -> str:
     """Return what to tell the person about this failure, in their language."""
     if isinstance(exc, errors.CaseNotFound):
         return _("That case was not found.")
+    if isinstance(exc, errors.PersonNotFound):
+        return _("Nobody of your area was found by that case number, @username or Telegram id.")
+    if isinstance(exc, errors.TooManyOpenCases):
+        return _("You already have {count} cases being handled; please wait until one is settled.").format(
+            count=exc.open_cases)
     if isinstance(exc, errors.NotAllowed):
         return _("You are not allowed to do that.")
     if isinstance(exc, errors.InvalidTransition):
@@ -39,5 +44,7 @@ def explain(exc: Exception | None) -> str:
             "next_step": _("Please choose what comes next."),
             "not_dispute": _("Mediations are recorded for disputes only."),
             "nothing_to_link": _("There is no other open case of this matter to link."),
+            "reason": _("Please give a reason."),
+            "not_muted": _("That person is not muted."),
         }.get(str(exc), _("That cannot be used. Please try again."))
     return _("Sorry, something went wrong. Please try again in a moment.")

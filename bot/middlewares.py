@@ -110,7 +110,11 @@ class IdentityMiddleware(BaseMiddleware):
         )
         if user.language_code and person.language != language_of(user.language_code):
             person.language = language_of(user.language_code)
+        username = user.username.lower() if user.username else None
+        if person.username != username:
+            person.username = username
         data["person"] = person
+        data["person_role"] = person.role  # the flood limit learns who is staff (bot/flood.py)
         return await handler(event, data)
 
 

@@ -14,6 +14,7 @@ from services.config import ServiceConfig
 from services.cron import cron_trigger
 from services.deadlines import DeadlinePolicy
 from services.durations import parse_duration
+from services.flood import FloodLimit
 from services.risk import parse_words
 from services.signoff_rules import SignoffPolicy
 
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(25.0, gt=0, le=1000)
     # Requests the outbox sender keeps in flight; empty: enough for BROADCAST_RATE at a 250 ms round trip.
     send_concurrency: int | None = Field(None, ge=1, le=1000)
+    # Seconds a Bot API call may take before the bot gives up on it (long polls get their poll time on top).
+    request_timeout: float = Field(60.0, gt=0, le=600)
     followup_window: str = "3d"
     resolve_village: str | None = None
     resolve_township: str = "15d"
@@ -52,6 +55,10 @@ class Settings(BaseSettings):
     signoff_required: str = "disputes,supervised"
     danger_words: str | None = None
     pair_visit_every: str = "30d"
+    # Messages and button presses one person may send in a window ("20/60s"); empty or "off": no limit.
+    flood_limit: str = "20/60s"
+    # Open cases a villager may have at once without a supervisor's note; 0: no cap.
+    max_open_cases: int = Field(5, ge=0, le=1000)
     # The web dashboard and Open311 API: host:port to listen on (port 0: any free one; empty: off).
     dashboard_listen: str = "127.0.0.1:8082"
     # The public base URL of the dashboard, for the bot's login links; empty: http://<DASHBOARD_LISTEN>.
@@ -138,6 +145,12 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
+    @field_validator("flood_limit")
+    @classmethod
+    def _flood(cls, value: str | None) -> str:
+        FloodLimit.parse(value)
+        return value or ""
+
     @field_validator("rank_weights")
     @classmethod
     def _weights(cls, value: str | None) -> str | None:
@@ -223,6 +236,8 @@ class Settings(BaseSettings):
             signoff=SignoffPolicy.parse(self.signoff_required),
             danger_words=parse_words(self.danger_words),
             pair_visit_every=self.duration("pair_visit_every"),
+            flood_limit=FloodLimit.parse(self.flood_limit),
+            max_open_cases=self.max_open_cases or None,
         )
 
 

@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from models import Case, Person
 from services import wording
+from services.text import fitting, telegram_length
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -22,12 +23,14 @@ def esc(text: str | None) -> str:
 
 
 def split_plain(text: str, limit: int = CHUNK) -> list[str]:
-    """Split plain text into pieces of at most `limit` characters, at line or word breaks."""
+    """Split plain text into pieces of at most `limit` characters as Telegram counts them, at line or word
+    breaks."""
     text = text or ""
     pieces = []
-    while len(text) > limit:
-        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
-        cut = cut if cut > limit // 2 else limit
+    while telegram_length(text) > limit:
+        fit = fitting(text, limit)
+        cut = max(text.rfind("\n", 0, fit), text.rfind(" ", 0, fit))
+        cut = cut if cut > fit // 2 else fit
         pieces.append(text[:cut])
         text = text[cut:].lstrip("\n ")
     pieces.append(text)

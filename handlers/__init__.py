@@ -3,8 +3,8 @@ from aiogram import Router
 
 from bot.gates import gate
 from handlers import (
-    broadcast, cadre, conversation, dashboard, deadlines, diary, fallback, intake, mediation, outside, policy,
-    replies, risks, signoff, start, supervision, team, villager,
+    broadcast, cadre, conversation, dashboard, deadlines, diary, fallback, intake, mediation, membership, moderation,
+    outside, policy, replies, risks, signoff, start, supervision, team, villager,
 )
 
 # Order matters: commands and menu buttons first so that /cancel works in any step; replies to a
@@ -13,12 +13,17 @@ ROUTERS: list[Router] = [
     # Groups, channels and bot accounts first: nothing after it may ever answer there with case data,
     # and every later handler may rely on a person in a private chat.
     outside.router,
+    # A person blocking or unblocking the bot: no message, only a mark on the person.
+    membership.router,
     start.router,
     # Supervisors' commands (/stats, /rank, /ledger) right after /start and /cancel: plain commands,
     # never a reply or a step of a conversation.
     supervision.router,
     # /dashboard is a plain command too: a login link whatever step the person is in.
     dashboard.router,
+    # A supervisor's /mute, /unmute, /muted, /allow, /person: plain commands, and the typed reason or note
+    # of their steps, before any router that takes loose words.
+    moderation.router,
     replies.router,
     cadre.router,
     deadlines.router,

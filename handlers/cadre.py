@@ -17,6 +17,7 @@ from bot import keyboards
 from bot.cards import card, case_line, staff_timeline, villager_view
 from bot.keyboards import CaseCb, parse_days, parse_id
 from bot.texts import person_label
+from bot.texts_abuse import with_reporter_button
 from bot.screens import edit, expect_text, set_buttons, where
 from models import Person
 from models.enums import Disposition, Role
@@ -68,6 +69,7 @@ async def open_case(query: CallbackQuery, callback_data: CaseCb, session: AsyncS
     await query.answer()
     markup = keyboards.signoff_actions(case.id) if shown.signs_off else keyboards.staff_actions(
         case, person.id, shown.helper)
+    markup = with_reporter_button(markup, case, person)
     sent = await where(query).answer(card(case, shown.parts, person.language, config.tz, extras=shown.extras),
                                      reply_markup=markup)
     remember_message(session, chat=str(sent.chat.id), message_id=sent.message_id, case_id=case.id)
@@ -147,8 +149,9 @@ async def resolve_with_last_reply(query: CallbackQuery, callback_data: CaseCb, s
                                   person: Person, state: FSMContext, config: ServiceConfig, now):
     """Resolve with the cadre's last answer as the result."""
     note = await views.last_reply_of(session, callback_data.case_id, person)
-    await query.answer()
+    # Answered after the checks of resolving: a refusal must still be able to answer the press.
     await finish_resolve(where(query), note or "", session, person, state, config, now)
+    await query.answer()
 
 
 @router.message(StateFilter(Resolving.note), Magic(F.text & ~F.text.startswith("/")))

@@ -16,6 +16,8 @@ from bot.parts import part_of
 from bot.texts import BUTTON_LIMIT, short
 from bot.screens import edit, where
 from handlers.intake import Intake, show_categories, suggest_for
+from handlers.moderation import refuse_at_cap
+from services.config import ServiceConfig
 from models import Person
 from models.enums import Role
 from services import views
@@ -83,8 +85,11 @@ async def add_loose_to_case(query: CallbackQuery, callback_data: CaseCb, session
 
 @router.callback_query(PickCb.filter((F.what == "loose") & (F.value == "new")))
 async def loose_is_new_report(query: CallbackQuery, session: AsyncSession, person: Person, state: FSMContext,
-                              suggester: CategorySuggester, now):
+                              suggester: CategorySuggester, config: ServiceConfig, now):
     """Start a report with the kept message as its first part, the category its words suggest first."""
+    if await refuse_at_cap(where(query), session, person, config):
+        await query.answer()
+        return
     data = await state.get_data()
     parts = [data["loose"]] if "loose" in data else []
     await state.set_state(Intake.category)

@@ -22,6 +22,7 @@ from bot.keyboards import PickCb
 from bot.parts import part_of
 from bot.screens import edit, set_buttons, where
 from bot.texts import esc, person_label, short, when
+from handlers.moderation import refuse_at_cap
 from handlers.start import ask_township
 from models import Category, Person, Village
 from models import queries as q
@@ -43,13 +44,16 @@ class Intake(StatesGroup):
 
 @router.message(Command("new"))
 @router.message(MenuButton(__("📝 Report a problem")))
-async def begin(message: Message, state: FSMContext, session: AsyncSession, person: Person):
-    """Start a report with the category buttons."""
+async def begin(message: Message, state: FSMContext, session: AsyncSession, person: Person,
+                config: ServiceConfig):
+    """Start a report with the category buttons (not past MAX_OPEN_CASES)."""
     if person.role != Role.villager:
         await message.answer(_("Reports are made by villagers. Your cases: /cases"))
         return
     if person.village_id is None:
         await ask_township(message, session)
+        return
+    if await refuse_at_cap(message, session, person, config):
         return
     await state.set_state(Intake.category)
     await state.set_data({"parts": []})
@@ -212,11 +216,15 @@ async def submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
                  config: ServiceConfig, now):
     """File the case and tell the villager its number, who handles it and by when."""
     data = await state.get_data()
+    if await refuse_at_cap(where(query), session, person, config, draft=data.get("draft")):
+        await query.answer()
+        return
     # Cleared with the filing, in its transaction; if filing fails, the draft stays.
     await state.clear()
     case = await submit_case(session, config, reporter=person, category_code=data["category"],
                              parts=[Part.from_dict(p) for p in data["parts"]],
-                             anonymous=bool(data.get("anonymous")), now=now, draft_key=data.get("draft"))
+                             anonymous=bool(data.get("anonymous")), now=now, draft_key=data.get("draft"),
+                             open_cap=config.max_open_cases)
     await query.answer(_("Submitted"))
     await set_buttons(query)
     receipt = await where(query).answer(

@@ -128,8 +128,9 @@ async def next_step(query: CallbackQuery, callback_data: CaseCb, session: AsyncS
     if callback_data.arg not in set(MediationNextStep):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    await query.answer()
+    # Answered after the checks of recording: a refusal must still be able to answer the press.
     await finish(where(query), session, person, state, config, now, next_step=MediationNextStep(callback_data.arg))
+    await query.answer()
 
 
 async def finish(message: MaybeInaccessibleMessage, session: AsyncSession, person: Person, state: FSMContext,

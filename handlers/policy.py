@@ -17,6 +17,8 @@ from bot.markdown import pages
 from bot.texts import BUTTON_LIMIT, esc, short
 from bot.screens import edit, where
 from handlers.intake import Intake
+from handlers.moderation import refuse_at_cap
+from services.config import ServiceConfig
 from handlers.start import ask_township
 from models import Category, Person
 from models.enums import MessageKind, Role
@@ -74,7 +76,7 @@ async def read_explainer(query: CallbackQuery, callback_data: PolicyCb, session:
 
 @router.callback_query(PolicyCb.filter(F.action == "ask"))
 async def ask_about_explainer(query: CallbackQuery, callback_data: PolicyCb, session: AsyncSession,
-                              person: Person, state: FSMContext):
+                              person: Person, state: FSMContext, config: ServiceConfig):
     """Start a policy question that names the explainer."""
     article = await policies.explainer(session, callback_data.slug)
     await query.answer()
@@ -83,6 +85,8 @@ async def ask_about_explainer(query: CallbackQuery, callback_data: PolicyCb, ses
         return
     if person.village_id is None:
         await ask_township(where(query), session)
+        return
+    if await refuse_at_cap(where(query), session, person, config):
         return
     category = await session.get(Category, POLICY_QUESTION)
     if category is None:

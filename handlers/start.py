@@ -130,6 +130,8 @@ async def show_help(message: Message, person: Person):
             text += "\n" + _("• /risks — early warnings (风险研判)")
         if person.role == Role.supervisor:
             text += "\n" + _("• /signoff — cases waiting for your sign-off (销号)")
+            text += "\n" + _("• /muted — muted villagers; /mute, /unmute, /allow (one more case) and /person take a "
+                              "case number, @username or Telegram id, or use 👤 on a case card")
     await message.answer(text, reply_markup=keyboards.main_menu(person))
 
 

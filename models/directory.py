@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
@@ -75,6 +75,13 @@ class Person(Base):
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The Telegram @username, lower-case, kept up to date as the person writes (/mute @name finds them).
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Muted by a supervisor (禁言): the person's messages are not taken until unmuted. Who and why: PersonEvent.
+    muted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    mute_reason: Mapped[str | None] = mapped_column(Text)
+    # Cases a supervisor allowed beyond MAX_OPEN_CASES, one used by each case filed over it.
+    extra_cases: Mapped[int] = mapped_column(Integer, default=0)
 
     # Loaded only where asked for: a person is loaded on every update, and with every case three times.
     village: Mapped[Village | None] = relationship(lazy="raise_on_sql", foreign_keys=[village_id])
@@ -91,3 +98,20 @@ class Assignment(Base):
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
     category_code: Mapped[str | None] = mapped_column(ForeignKey("categories.code"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+
+
+class PersonEvent(Base):
+    """One append-only event of a person (muted, unmuted, allowed another case): who, when, why."""
+
+    __tablename__ = "person_events"
+    __table_args__ = (Index("ix_person_events_person", "person_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[Person | None] = relationship(lazy="joined", foreign_keys=[actor_id])

@@ -85,6 +85,14 @@ class EventKind(StrEnum):
     linked = "linked"  # 并单: one matter reported by several villagers
 
 
+class PersonEventKind(StrEnum):
+    """What happened to a person (not to a case): a supervisor's moderation."""
+
+    muted = "muted"  # 禁言, with a reason
+    unmuted = "unmuted"  # 解除禁言
+    extra_case = "extra_case"  # allowed one more open case beyond MAX_OPEN_CASES, with a note
+
+
 class MediationOutcome(StrEnum):
     success = "success"  # 调解成功
     failure = "failure"  # 调解不成

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from sandbox import admin, editing, sending  # noqa: F401  (importing registers their methods)
+from sandbox.chaos import Dropped, cut, hold_call
 from sandbox.registry import HANDLERS, ApiError
 from sandbox.rules import canonical_method, check_call, method_classes
 from sandbox.state import SandboxState
@@ -135,6 +136,12 @@ def build_router(state: SandboxState) -> APIRouter:
         except ApiError as exc:
             entry.update(status=exc.error_code, description=exc.description)
             return error(exc)
+        except Dropped as exc:
+            entry.update(status=exc.kind, description=f"chaos: {exc.kind}")
+            if not cut(request.scope):
+                raise ConnectionResetError(f"sandbox chaos: {exc.kind}") from None
+            await asyncio.sleep(0)  # let the server see the connection gone before it would answer
+            return Response(status_code=500)
         entry["status"] = 200
         return JSONResponse({"ok": True, "result": result})
 
@@ -153,6 +160,23 @@ def build_router(state: SandboxState) -> APIRouter:
     return router
 
 
+async def _chaos(state: SandboxState, method: str, params: dict) -> None:
+    """Fail the call if the random faults say so: a 429, a 5xx, a hold past the timeout, a reset."""
+    chaos = state.faults.chaos
+    kind = chaos.draw(method)
+    if kind is None:
+        return
+    if kind == "429":
+        raise ApiError(429, f"Too Many Requests: retry after {chaos.retry_after}",
+                       {"retry_after": chaos.retry_after})
+    if kind in ("500", "502"):
+        raise ApiError(int(kind), SERVER_ERRORS[int(kind)])
+    if kind == "timeout":
+        long_poll = params.get("timeout") if method == "getUpdates" else 0
+        await hold_call(chaos.hold + (long_poll if isinstance(long_poll, int) else 0), lambda: state.closing)
+    raise Dropped(kind)
+
+
 def chat_hint(state: SandboxState, params: dict) -> str:
     """Explain, for the person reading a refusal, why the sandbox knows no such chat."""
     chat_id = params.get("chat_id")
@@ -168,6 +192,7 @@ async def answer(state: SandboxState, method: str, params: dict, files: dict) ->
     faults = state.faults
     if faults.latency > 0:
         await asyncio.sleep(faults.latency)
+    await _chaos(state, method, params)
     status = faults.take_failure(method)
     if status is not None:
         raise ApiError(status, SERVER_ERRORS.get(status, "Internal Server Error"))

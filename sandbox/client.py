@@ -105,8 +105,18 @@ class SandboxClient:
         return await self.request("GET", "/webhook")
 
     async def faults(self, **settings: Any) -> dict:
-        """Set faults: clear, rate_limit={method: n}, retry_after, block=[ids], unblock, fail_next={...}, latency."""
+        """Set faults: clear, rate_limit={method: n}, retry_after, block=[ids], unblock, fail_next={...}, latency,
+        chaos={rate, kinds, methods, seed, retry_after, hold}."""
         return await self.request("POST", "/faults", json=settings)
+
+    async def chaos(self, rate: float, seed: int | None = None, **settings: Any) -> dict:
+        """Turn random faults on (rate > 0) or off (0); return their settings and what was injected so far."""
+        return (await self.faults(chaos={"rate": rate, "seed": seed, **settings}))["chaos"]
+
+    async def chaos_counts(self) -> dict:
+        """Return how many faults of each kind chaos injected, and on how many calls it drew."""
+        chaos = (await self.request("GET", "/faults"))["chaos"]
+        return {**chaos["injected"], "calls": chaos["calls"]}
 
     async def reset(self, keep_users: bool = False) -> None:
         """Forget everything the sandbox holds (the people too unless keep_users)."""

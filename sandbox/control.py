@@ -53,6 +53,15 @@ class FailNext(BaseModel):
     method: str | None = None
 
 
+class ChaosIn(BaseModel):
+    rate: float | None = None
+    kinds: list[str] | None = None
+    methods: list[str] | None = None
+    seed: int | None = None
+    retry_after: int | None = None
+    hold: float | None = None
+
+
 class FaultsIn(BaseModel):
     clear: bool = False
     rate_limit: dict[str, int] | None = None
@@ -62,6 +71,7 @@ class FaultsIn(BaseModel):
     fail_next: FailNext | None = None
     latency: float | None = None
     duplicate_updates: bool | None = None
+    chaos: ChaosIn | None = None
 
 
 class ResetIn(BaseModel):
@@ -194,6 +204,11 @@ def apply_faults(state: SandboxState, body: FaultsIn) -> None:
         faults.latency = max(0.0, body.latency)
     if body.duplicate_updates is not None:
         faults.duplicate_updates = body.duplicate_updates
+    if body.chaos is not None:
+        try:
+            faults.chaos.configure(**body.chaos.model_dump())
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
     log.info("faults now %s", faults.public())
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from sandbox.people import user_press, user_send
+from sandbox.people import ControlError, user_press, user_send
 from sandbox.state import SandboxState
 
 # A report as a villager makes it: what they do, and what the bot's answer to it contains.
@@ -24,11 +24,12 @@ async def wait_for_answer(state: SandboxState, uid: int, mark: int, contains: st
 
 
 async def report(state: SandboxState, uid: int, timeout: float, latencies: list[float] | None = None,
-                 pace=None) -> str:
+                 pace=None, patience: float | None = None) -> str:
     """Go through a report; return 'filed' with a receipt, or the step whose answer never came.
 
     `latencies` collects each step's seconds from the action to the answer; `pace`, an async callable,
-    is awaited before each step (an open-loop pacer).
+    is awaited before each step (an open-loop pacer). With `patience`, a villager who has had no answer
+    for that long does the step again, as people do when a bot went quiet (say, its process was killed).
     """
     person = state.people[uid]
     last = None
@@ -37,11 +38,21 @@ async def report(state: SandboxState, uid: int, timeout: float, latencies: list[
         if pace is not None:
             await pace()
         mark, started = state.seq, time.perf_counter()
-        if kind == "say":
-            user_send(state, person, {"text": what})
-        else:
-            user_press(state, person, last["message_id"], text=what)
-        answer = await wait_for_answer(state, uid, mark, expect, timeout)
+        deadline = time.monotonic() + timeout
+        answer, tries = None, 0
+        while answer is None and time.monotonic() < deadline:
+            tries += 1
+            if kind == "say":
+                user_send(state, person, {"text": what})
+            else:
+                try:
+                    user_press(state, person, last["message_id"], text=what)
+                except ControlError:
+                    if tries == 1:
+                        raise
+                    # The first press was taken (its buttons are gone); only its answer is late.
+            wait = deadline - time.monotonic()
+            answer = await wait_for_answer(state, uid, mark, expect, min(wait, patience or wait))
         if answer is None:
             return what
         if latencies is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from sandbox.chaos import Chaos
+
 
 @dataclass
 class Faults:
@@ -17,12 +19,14 @@ class Faults:
     # Every update posted to the webhook twice at once (as behind a load balancer that retried).
     duplicate_updates: bool = False
     windows: dict[str, deque] = field(default_factory=dict)
+    # Random faults on any call, seeded (see sandbox/chaos.py).
+    chaos: Chaos = field(default_factory=Chaos)
 
     def public(self) -> dict:
         """Return the fault settings as the control API shows them."""
         return {"rate_limits": dict(self.rate_limits), "retry_after": self.retry_after,
                 "blocked": sorted(self.blocked), "fail_next": list(self.fail_next), "latency": self.latency,
-                "duplicate_updates": self.duplicate_updates}
+                "duplicate_updates": self.duplicate_updates, "chaos": self.chaos.public()}
 
     def take_failure(self, method: str) -> int | None:
         """Return the HTTP status of an injected failure due for this call, consuming it."""

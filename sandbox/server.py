@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from sandbox.botapi import build_router
+from sandbox.chaos import TRANSPORT
 from sandbox.control import build_control_router
 from sandbox.state import SandboxState
 
@@ -23,10 +24,21 @@ log = logging.getLogger(__name__)
 PAGE = Path(__file__).with_name("chat.html")
 
 
+class SandboxApp(FastAPI):
+    """The sandbox's FastAPI app; it hands each call its connection, so that chaos can cut it."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        # uvicorn's `send` is a method of the request's cycle, which holds the connection's transport.
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if transport is not None:
+            scope[TRANSPORT] = transport
+        await super().__call__(scope, receive, send)
+
+
 def create_app(state: SandboxState | None = None) -> FastAPI:
     """Build the sandbox app around a state (a fresh one if none is given)."""
     state = state or SandboxState()
-    app = FastAPI(title="Telegram sandbox", docs_url="/sandbox/docs", openapi_url="/sandbox/openapi.json",
+    app = SandboxApp(title="Telegram sandbox", docs_url="/sandbox/docs", openapi_url="/sandbox/openapi.json",
                   redoc_url=None)
     app.state.sandbox = state
     # The Bot API first: the bot's calls are most of the traffic, and routes are tried in order.

@@ -14,7 +14,7 @@ from services.config import ServiceConfig
 from services.cron import next_fire as cron_next_fire
 from services.errors import InvalidInput, NotAllowed
 from services.outbox import enqueue
-from services.text import clean, is_blank
+from services.text import clean, is_blank, telegram_length
 
 SENDERS = frozenset({Role.supervisor, Role.county_leader, Role.township_leader})
 MAX_TEXT = 3500
@@ -60,7 +60,7 @@ def check_text(text: str) -> str:
     text = clean(text)
     if is_blank(text):
         raise InvalidInput("empty")
-    if len(text) > MAX_TEXT:
+    if telegram_length(text) > MAX_TEXT:
         raise InvalidInput("too_long")
     return text
 

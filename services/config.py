@@ -6,6 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from services.deadlines import DeadlinePolicy
+from services.flood import FloodLimit
 from services.risk import DEFAULT_DANGER_WORDS
 from services.signoff_rules import SignoffPolicy
 
@@ -19,3 +20,7 @@ class ServiceConfig:
     signoff: SignoffPolicy = field(default_factory=SignoffPolicy)
     danger_words: tuple[str, ...] = DEFAULT_DANGER_WORDS
     pair_visit_every: timedelta = timedelta(days=30)
+    # Abuse: messages and presses per person in a window (None: no limit), and the open cases a villager
+    # may have at once without a supervisor's note (None: no cap). Settings turn both on by default.
+    flood_limit: FloodLimit | None = None
+    max_open_cases: int | None = None

@@ -10,6 +10,18 @@ class CaseNotFound(DomainError):
     """No such case, or the person may not know it exists."""
 
 
+class PersonNotFound(DomainError):
+    """Nobody the person may act on answers to that id, @username or case number."""
+
+
+class TooManyOpenCases(DomainError):
+    """The villager has MAX_OPEN_CASES open cases already and no extra case allowed."""
+
+    def __init__(self, open_cases: int):
+        super().__init__(f"{open_cases} open cases")
+        self.open_cases = open_cases
+
+
 class NotAllowed(DomainError):
     """The person's role does not allow this action on this case."""
 

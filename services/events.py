@@ -1,4 +1,4 @@
-"""Append case events; the only writer of the case_events table."""
+"""Append case events and person events; the only writer of the case_events and person_events tables."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Case, CaseEvent, Person
-from models.enums import EventKind
+from models import Case, CaseEvent, Person, PersonEvent
+from models.enums import EventKind, PersonEventKind
 
 _INSERT = insert(CaseEvent.__table__)
 
@@ -61,3 +61,12 @@ async def append_rows_with_ids(session: AsyncSession, rows: list[dict]) -> list[
         return []
     result = await session.execute(_INSERT.returning(_INSERT.table.c.id, sort_by_parameter_order=True), rows)
     return list(result.scalars())
+
+
+def append_person(session: AsyncSession, person: Person, kind: PersonEventKind, now: datetime,
+                  actor: Person | None = None, note: str | None = None, **data) -> PersonEvent:
+    """Append one event to a person's history (a mute, an extra case allowed); written with the next flush."""
+    event = PersonEvent(person_id=person.id, at=now, actor_id=actor.id if actor else None, kind=kind, note=note,
+                        data=data)
+    session.add(event)
+    return event

@@ -70,10 +70,11 @@ async def resolve_case(
 ) -> Case:
     """Settle the case with a disposition and ask the villager whether it is really solved."""
     case = await _authorized(session, case_id, actor, Action.resolve)
+    resolved = next_status(case.status, Action.resolve)  # a case that moved on says so, whatever the note
     note = _reason(note)
     if disposition is Disposition.deferred and (revisit_at is None or revisit_at <= now):
         raise InvalidInput("revisit")
-    case.status = next_status(case.status, Action.resolve)
+    case.status = resolved
     case.disposition = disposition
     case.resolution_note = note
     case.resolved_at = now
@@ -175,6 +176,8 @@ async def check_action(session: AsyncSession, *, case_id: int, actor: Person, ac
     """Return the case if the actor may take `action` on it now; raise otherwise."""
     case = await _authorized(session, case_id, actor, action)
     next_status(case.status, action)
+    if action is Action.escalate and not can_escalate(case):
+        raise NotAllowed()
     return case
 
 

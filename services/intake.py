@@ -11,6 +11,7 @@ from models import queries as q
 from models.enums import EventKind, MessageKind, Role, Status
 from services import events
 from services.config import ServiceConfig
+from services.case_cap import take_slot
 from services.deadlines import set_deadlines
 from services.errors import InvalidInput, UnknownVillage
 from services.lifecycle import Action, next_status
@@ -103,15 +104,19 @@ async def submit_case(
     now: datetime,
     village: Village | None = None,
     draft_key: str | None = None,
+    open_cap: int | None = None,
 ) -> Case:
     """File the case, route it to its owner, start its clocks and queue the owner's card; a draft files once.
 
     `village` is where the case is (another system's reports name it); by default the reporter's own.
+    `open_cap` is MAX_OPEN_CASES for a villager's own report: past it, TooManyOpenCases, unless a supervisor
+    allowed one more.
     """
     if draft_key is not None:
         filed = await q.case_filed_from(session, draft_key)
         if filed is not None and filed.reporter_id == reporter.id:
             return filed
+    await take_slot(session, reporter, open_cap)
     case = await file_case(session, config, reporter=reporter, category_code=category_code, parts=parts,
                            anonymous=anonymous, now=now, draft_key=draft_key, village=village)
     await session.commit()

@@ -68,3 +68,9 @@ async def bind_invitation(
     staff.unreachable_at = None
     await session.commit()
     return staff
+
+
+async def note_reachability(session: AsyncSession, person: Person, *, blocked: bool, now: datetime) -> None:
+    """Record that the person blocked the bot (nothing can reach them) or unblocked it."""
+    person.unreachable_at = now if blocked else None
+    await session.commit()

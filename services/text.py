@@ -19,3 +19,20 @@ def clean(text: str | None) -> str:
 def is_blank(text: str | None) -> bool:
     """Say whether the text shows nothing: spaces, zero-width, format or control characters only."""
     return all(ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) in ("Cc", "Cf") for ch in text or "")
+
+
+def telegram_length(text: str | None) -> int:
+    """Return the length Telegram counts against its limits: UTF-16 code units (most emoji count two)."""
+    return len((text or "").encode("utf-16-le")) // 2
+
+
+def fitting(text: str, limit: int) -> int:
+    """Return how many characters from the start of the text fit in `limit` UTF-16 code units."""
+    if len(text) <= limit // 2 or text.isascii():
+        return min(len(text), limit)
+    units = 0
+    for index, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)

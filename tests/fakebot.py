@@ -11,7 +11,7 @@ from aiogram.client.default import Default, DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.enums import ParseMode
 from aiogram.methods import (
-    AnswerCallbackQuery, CopyMessage, EditMessageReplyMarkup, EditMessageText, SendDocument, SendMessage,
+    AnswerCallbackQuery, CopyMessage, EditMessageReplyMarkup, EditMessageText, GetMe, SendDocument, SendMessage,
     SendPhoto, SendVenue, SendVideo, SendVoice, TelegramMethod,
 )
 from pydantic import BaseModel
@@ -58,6 +58,8 @@ class FakeTelegram(BaseSession):
             raise self.fail_next.pop(0)
         if name in self.fail_on:
             raise self.fail_on.pop(name)
+        if isinstance(method, GetMe):  # asked when a command names a bot: /new@massline_demo_bot
+            return BOT_USER
         if isinstance(method, AnswerCallbackQuery):
             self.answered.add(method.callback_query_id)
             return True

@@ -6,12 +6,12 @@ import logging
 import pytest
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
-from aiogram.types import Chat, InaccessibleMessage, User
+from aiogram.types import Chat, InaccessibleMessage, Update, User
 from sqlalchemy import func, select
 
 from bot.keyboards import CaseCb
 from models import Case, CaseMessage, Person
-from tests.harness import Harness
+from tests.harness import UPDATE_IDS, Harness
 from tests.test_case_loop import LI, TOM, WANG, ZHANG, draft_ready_to_submit, report
 
 GROUP = Chat(id=-1001234567890, type="supergroup", title="石桥村群")
@@ -249,3 +249,101 @@ async def test_an_anonymous_reporters_messages_stay_anonymous_in_the_staff_timel
     await chat.press(WANG, "办理记录", message=card)
 
     assert "张大爷" not in chat.last(WANG).text
+
+
+def member_update(user: User, old: str, new: str) -> Update:
+    """Telegram's my_chat_member update: the person changed the bot's standing in their private chat."""
+    def member(status: str) -> dict:
+        return {"status": status, "user": {"id": 7000000001, "is_bot": True, "first_name": "bot"},
+                **({"until_date": 0} if status == "kicked" else {})}
+    return Update.model_validate({"update_id": next(UPDATE_IDS), "my_chat_member": {
+        "chat": {"id": user.id, "type": "private"}, "from": user.model_dump(by_alias=True, exclude_none=True),
+        "date": 0, "old_chat_member": member(old), "new_chat_member": member(new)}})
+
+
+async def unreachable_at(sessionmaker, user: User):
+    async with sessionmaker() as s:
+        return await s.scalar(select(Person.unreachable_at).where(Person.external_id == str(user.id)))
+
+
+async def test_a_person_who_blocks_the_bot_is_marked_unreachable_and_reachable_again_after_unblocking(
+        chat, sessionmaker, clock):
+    await chat.say(ZHANG, "/start v_sq01")
+    calls_before = len(chat.fake.calls)
+
+    await chat.feed(member_update(ZHANG, "member", "kicked"))
+    blocked = await unreachable_at(sessionmaker, ZHANG)
+    await chat.feed(member_update(ZHANG, "kicked", "member"))
+
+    assert blocked == clock()
+    assert await unreachable_at(sessionmaker, ZHANG) is None
+    assert len(chat.fake.calls) == calls_before  # nothing is sent to a person who blocked the bot
+
+
+async def test_an_edited_message_is_answered_that_edits_are_not_taken_and_the_draft_keeps_the_original(
+        chat, sessionmaker):
+    await chat.say(ZHANG, "/start v_sq01")
+    await chat.say(ZHANG, "/new")
+    await chat.press(ZHANG, "环境污染")
+    await chat.say(ZHANG, "河水发黑")
+    edited = chat._message(ZHANG, text="河水发红", edit_date=1)
+
+    await chat.feed(Update(update_id=next(UPDATE_IDS), edited_message=edited))
+
+    assert "改过的消息我看不到" in chat.last(ZHANG).text
+    await chat.press(ZHANG, "下一步", message=chat.find(ZHANG, button="下一步"))
+    await chat.press(ZHANG, "显示我的名字")
+    assert "河水发黑" in chat.last(ZHANG).text and "河水发红" not in chat.last(ZHANG).text
+
+
+async def test_an_edit_in_a_group_gets_no_answer(chat):
+    edited = chat._message(ZHANG, chat=GROUP, text="/new", edit_date=1)
+
+    await chat.feed(Update(update_id=next(UPDATE_IDS), edited_message=edited))
+
+    assert group_calls(chat) == [] and chat.fake.calls == []
+
+
+async def test_a_command_naming_the_bot_works_like_the_bare_command(chat):
+    await chat.say(ZHANG, "/start v_sq01")
+
+    await chat.say(ZHANG, "/new@massline_demo_bot")
+
+    assert chat.find(ZHANG, button="环境污染")
+
+
+def test_the_bot_asks_telegram_for_edits_and_for_blocks():
+    from bot.commands import ALLOWED_UPDATES
+
+    assert {"message", "callback_query", "edited_message", "my_chat_member"} <= set(ALLOWED_UPDATES)
+
+
+async def test_a_stranger_named_in_html_reports_and_the_card_shows_the_name_escaped(chat):
+    stranger = User(id=3999, is_bot=False, first_name=("<b>&amp;<script>" * 8)[:64],
+                    last_name=("</i>" * 16), language_code="zh-hans")
+
+    await report(chat, stranger, "环境污染", "河水发黑")
+
+    card = chat.find(WANG, contains="河水发黑").text
+    assert "&lt;b&gt;&amp;amp;&lt;script&gt;" in card
+    assert chat.refusals() == []
+
+
+def test_a_broadcast_text_is_measured_as_telegram_counts_it():
+    from services.broadcasts import MAX_TEXT, check_text
+    from services.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        check_text("😀" * (MAX_TEXT // 2 + 1))  # fewer characters than the limit, but twice the UTF-16 units
+
+    assert check_text("😀" * (MAX_TEXT // 2)) == "😀" * (MAX_TEXT // 2)
+
+
+async def test_a_long_emoji_reply_is_relayed_in_pieces_telegram_accepts(chat):
+    await report(chat, ZHANG, "环境污染", "短描述")
+
+    await chat.say(ZHANG, "😀" * 5000, reply_to=chat.find(ZHANG, contains="案件编号"))
+
+    relayed = [t for t in chat.texts(WANG) if "😀😀😀" in t]
+    assert len(relayed) >= 3 and sum(t.count("😀") for t in relayed) == 5000
+    assert chat.refusals() == []

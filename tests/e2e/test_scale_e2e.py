@@ -166,7 +166,7 @@ async def test_two_webhook_processes_file_remind_and_broadcast_each_once_across_
         await bot_command(env, "broadcast", "send", "--text", "森林防火：清明期间严禁上坟烧纸", "--to", "county")
 
         # Act: everyone reports at once; the scheduler's leader is killed a few seconds in.
-        reports = asyncio.gather(*(report(state, uid, timeout=60) for uid in reporters))
+        reports = asyncio.gather(*(report(state, uid, timeout=120, patience=30) for uid in reporters))
         await asyncio.sleep(4)
         leader = next((b for b in bots if b.leads()), bots[0])
         survivor = next(b for b in bots if b is not leader)
@@ -183,12 +183,12 @@ async def test_two_webhook_processes_file_remind_and_broadcast_each_once_across_
         await balancer.stop()
         await running.stop()
 
-    # Assert: a receipt is a case, once; every villager's report arrived unless its answer was lost in the kill.
+    # Assert: every villager, trying a step again when the killed process left it unanswered, filed one case;
+    # only a receipt can be missing (the case was filed, the process died before answering, its button is gone).
     counts = await cases_by_reporter(pg_url, reporters)
+    assert all(counts[str(uid)] == 1 for uid in reporters), Counter(outcomes)
+    assert set(outcomes) <= {"filed", "提交"}, Counter(outcomes)
     filed = [uid for uid, outcome in zip(reporters, outcomes) if outcome == "filed"]
-    assert all(counts[str(uid)] == 1 for uid in filed)
-    assert all(counts[str(uid)] <= 1 for uid in reporters)
-    assert len(filed) >= REPORTERS - 5, Counter(outcomes)
     # Every queued message went out, each once but for the documented window.
     sent = Counter((m["chat"]["id"], m.get("text")) for uid in state.people for m in state.messages(uid)
                    if m["from_bot"] and not m["edited"])
