@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level.upper(),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        from bot.logs import configure
+
+        configure(settings.log_level, secrets=[settings.bot_token or ""])
         return asyncio.run(migrate_then(args, settings)) or 0
     except (SettingsError, CommandError) as exc:
         print(f"error: {exc}", file=sys.stderr)

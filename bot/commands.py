@@ -98,7 +98,7 @@ async def serve(app: App, role: str = "all", dashboard_ready: Callable[[str], No
                 await serve_webhook(app)
             else:
                 await patiently(app.bot.delete_webhook, "deleteWebhook")
-                await app.dispatcher.start_polling(app.bot, allowed_updates=ALLOWED_UPDATES, handle_signals=True)
+                await poll(app)
         else:
             await until_stopped()
     finally:
@@ -149,9 +149,21 @@ async def serve_webhook(app: App) -> None:
         await runner.cleanup()
 
 
-async def until_stopped() -> None:
-    """Return on SIGINT or SIGTERM."""
+async def poll(app: App) -> None:
+    """Take updates by long polling until stopped, acknowledging each only once it is done (bot/polling.py)."""
+    from bot.polling import Polling
+
     stopped = asyncio.Event()
+    signals = asyncio.ensure_future(until_stopped(stopped))
+    try:
+        await Polling(app.dispatcher, app.bot, allowed_updates=ALLOWED_UPDATES).run(stopped)
+    finally:
+        signals.cancel()
+
+
+async def until_stopped(stopped: asyncio.Event | None = None) -> None:
+    """Return on SIGINT or SIGTERM."""
+    stopped = stopped or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopped.set)

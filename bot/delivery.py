@@ -22,6 +22,7 @@ from bot.notices import Renderer
 from bot.outbox_rows import Claimed, OutboxRows, Outcomes
 from bot.ratelimit import RateLimiter, SharedRateLimiter
 from models.delivery import PRIORITY_BROADCAST
+from models.faults import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class OutboxSender:
                 try:
                     got = await self._claim(want)
                 except Exception:
-                    log.exception("outbox claim failed; trying again shortly")
+                    log_failure(log, "outbox claim failed; trying again shortly")
                     got = 0
                 self._dry = got < want
                 if not self._dry and self.lanes.queued < self.ahead // 2:
@@ -376,7 +377,7 @@ class OutboxSender:
             self.outcomes.merge(outcomes)
             if raise_errors:
                 raise
-            log.exception("could not record outbox outcomes; trying again shortly")
+            log_failure(log, "could not record outbox outcomes; trying again shortly")
             self._dirty.set()
             await asyncio.sleep(1.0)
 
@@ -390,5 +391,5 @@ class OutboxSender:
         try:
             await self._write(outcomes)
         except Exception:
-            log.exception("could not record an outbox outcome now; recording it with the next batch")
+            log_failure(log, "could not record an outbox outcome now; recording it with the next batch")
             self.outcomes.merge(outcomes)

@@ -18,6 +18,7 @@ from bot.filters import serves
 from bot.storage import current_session
 from bot.updates import HandledUpdates
 from models import ProcessedUpdate
+from models.faults import database_unreachable
 from models.db import stage
 from services.config import ServiceConfig
 from services.errors import DomainError
@@ -85,8 +86,11 @@ class DatabaseMiddleware(BaseMiddleware):
                     self.on_commit()
                 return result
             except BaseException:
-                await session.rollback()
-                self.handled.release(event.update_id)
+                try:
+                    await session.rollback()
+                finally:
+                    if not acknowledged(session):  # done work keeps its claim: a redelivery must not redo it
+                        self.handled.release(event.update_id)
                 raise
             finally:
                 current_session.reset(token)
@@ -134,7 +138,9 @@ class FailureMiddleware(BaseMiddleware):
         except DomainError as exc:
             await self._undo(data)
             await _reply(event, explain(exc))
-        except Exception:
+        except Exception as exc:
+            if database_unreachable(exc) and not acknowledged(data.get("session")):
+                raise  # no answer: the update is not acknowledged and comes again (bot/polling.py, bot/webhook.py)
             log.exception("handler failed on update %s", getattr(data.get("event_update"), "update_id", "?"))
             if acknowledged(data.get("session")):
                 # The work was done and is kept: telling the person it failed would make them do it twice.

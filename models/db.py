@@ -35,6 +35,8 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     elif url.startswith("postgresql"):
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 30)
+    # An error's text must not carry what people wrote (names, phone numbers) into the log.
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine.sync_engine, "connect")

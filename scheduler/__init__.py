@@ -1,12 +1,14 @@
 """APScheduler setup: fixed-id jobs that call thin, idempotent functions with `now`."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from models.faults import log_failure
 from scheduler.context import JobContext
 from services.cron import cron_trigger
 
@@ -32,9 +34,13 @@ async def _run(job_id: str, job: Job, ctx: JobContext) -> None:
         return  # another process runs the jobs
     try:
         done = await job(ctx)
+    except asyncio.CancelledError:
+        # The bot is stopping mid-run; the job's transaction rolls back and its next run does the work.
+        log.debug("job %s stopped with the bot", job_id)
+        return
     except Exception:
-        log.exception("job %s failed; it runs again at its next time", job_id)
+        log_failure(log, "job %s failed; it runs again at its next time", job_id)
         return
     if done:
-        log.info("job %s handled %d item(s)", job_id, done)
+        # Each job said what it did in one line (scheduler/jobs.py); the sender has rows to send.
         ctx.poke()
