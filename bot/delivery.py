@@ -221,6 +221,8 @@ class OutboxSender:
                 row.expires = expires
                 if row.person.unreachable_at is None:
                     await self._render(session, row)
+                    # SQLite reads run in place: let the updates waiting on the loop go between two rows.
+                    await asyncio.sleep(0)
         for row in rows:
             self.lanes.add(row)
         return len(rows)
