@@ -29,10 +29,15 @@ class Moderating(StatesGroup):
     note = State()  # the note that allows one more case
 
 
-def _split(command: CommandObject) -> tuple[str, str]:
-    """Return who the command names and the words after it."""
+async def _named(message: Message, command: CommandObject, session: AsyncSession, person: Person,
+                 name: str) -> tuple[Target, str] | None:
+    """Return whom a supervisor's command names and the words after; without a name, show how to use it."""
+    moderation.require_moderator(person)
     who, _sep, rest = (command.args or "").strip().partition(" ")
-    return who, rest.strip()
+    if not who:
+        await message.answer(usage(name))
+        return None
+    return await moderation.find_target(session, person, who), rest.strip()
 
 
 async def show_entry(message: MaybeInaccessibleMessage, session: AsyncSession, target: Target,
@@ -48,24 +53,17 @@ async def show_entry(message: MaybeInaccessibleMessage, session: AsyncSession, t
 async def person_entry(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                        config: ServiceConfig):
     """Show a supervisor a villager's entry: muted or not, open cases, history, and the buttons."""
-    moderation.require_moderator(person)
-    who, _rest = _split(command)
-    if not who:
-        await message.answer(usage("person"))
-        return
-    await show_entry(message, session, await moderation.find_target(session, person, who), config)
+    if named := await _named(message, command, session, person, "person"):
+        await show_entry(message, session, named[0], config)
 
 
 @router.message(Command("mute"))
 async def mute_command(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                        config: ServiceConfig, now):
     """Mute a villager with a reason; without one, offer the reasons as buttons."""
-    moderation.require_moderator(person)
-    who, reason = _split(command)
-    if not who:
-        await message.answer(usage("mute"))
+    if not (named := await _named(message, command, session, person, "mute")):
         return
-    target = await moderation.find_target(session, person, who)
+    target, reason = named
     if not reason:
         moderation.require_may_moderate(person, target.person)
         await message.answer(_("Why mute {who}?").format(who=target_label(target)),
@@ -78,12 +76,9 @@ async def mute_command(message: Message, command: CommandObject, session: AsyncS
 @router.message(Command("unmute"))
 async def unmute_command(message: Message, command: CommandObject, session: AsyncSession, person: Person, now):
     """Take a villager's messages again."""
-    moderation.require_moderator(person)
-    who, reason = _split(command)
-    if not who:
-        await message.answer(usage("unmute"))
+    if not (named := await _named(message, command, session, person, "unmute")):
         return
-    target = await moderation.find_target(session, person, who)
+    target, reason = named
     await moderation.unmute(session, actor=person, target=target, reason=reason, now=now)
     await message.answer(_("🔊 {who} is unmuted; their messages are taken again.").format(who=target_label(target)))
 
@@ -99,12 +94,9 @@ async def list_muted(message: Message, session: AsyncSession, person: Person, co
 async def allow_command(message: Message, command: CommandObject, session: AsyncSession, person: Person,
                         state: FSMContext, now):
     """Allow a villager one more open case, with a note; without one, ask for it."""
-    moderation.require_moderator(person)
-    who, note = _split(command)
-    if not who:
-        await message.answer(usage("allow"))
+    if not (named := await _named(message, command, session, person, "allow")):
         return
-    target = await moderation.find_target(session, person, who)
+    target, note = named
     if not note:
         await _ask_note(message, state, target, 0)
         return
