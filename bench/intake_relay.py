@@ -58,6 +58,9 @@ STEP_NAMES = ("/start", "/new", "category", "text", "next", "name", "submit")
 RELAY_TOKEN = re.compile(r"R(\d+)x(\d+)\b")
 REPORT_TOKEN = re.compile(r"V(\d+)n(\d+)\b")
 FIRST_VILLAGER = 810_001
+# The demo county's villages: --villages N spreads the villagers over the first N. Their cadres for 环境污染:
+# sq01 王建国, sq02 李秀英, qh01 and qh02 赵志强 (so 1, 2, 3 and 3 cadres' chats).
+VILLAGES = ("sq01", "sq02", "qh01", "qh02")
 
 
 def log(msg: str) -> None:
@@ -273,38 +276,60 @@ class Control:
         await self.http.close()
 
 
-class Pacer:
-    """Hand out send times at a fixed rate to whichever villager is ready: an open loop.
+class Schedule:
+    """Give each villager fixed send times, `rate` updates/s in all: an open loop.
 
-    The offered load does not slow down when answers do (as long as some villager is ready, which
-    enough villagers ensure); a step that could not be sent within one interval of its slot, because
-    every villager was still waiting for an answer, counts as late.
+    Every villager steps every U / rate seconds. Staggered (the default), villager i starts i · 7 / rate
+    seconds after the first, so once all have started they are spread evenly over the seven steps of a
+    report: the mix a county sends. Lockstep (`--open-lockstep`), villager i starts i / rate after the
+    first, so all are at the same step at once: for half a second every update is a 提交. The offered
+    load does not slow down when answers do; a step sent more than one interval (1 / rate) after its time,
+    because its villager was still waiting for the previous answer, counts as late.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, villagers: int, lockstep: bool = False) -> None:
         self.interval = 1.0 / rate
-        self.next: float | None = None
+        self.period = villagers / rate
+        self.spread = (1 if lockstep else STEPS_PER_REPORT) * self.interval
+        self.start: float | None = None
         self.late = 0
         self.sent = 0
 
-    async def slot(self) -> None:
-        now = time.perf_counter()
-        if self.next is None:
-            self.next = now
-        at, self.next = self.next, self.next + self.interval
-        if at > now:
-            await asyncio.sleep(at - now)
-        elif now - at > self.interval:
-            self.late += 1
-        self.sent += 1
+    def begin(self) -> None:
+        self.start = time.perf_counter() + 0.05
+
+    def steady(self, villagers: int, steps: int) -> tuple[float, float]:
+        """Return the window (from, to) in which every villager had started and none had finished."""
+        return self.start + (villagers - 1) * self.spread, self.start + steps * self.period
+
+    def slots(self, index: int):
+        """Return this villager's pacer: its sends at its own fixed times."""
+        schedule = self
+
+        class Slots:
+            k = 0
+
+            async def slot(self) -> None:
+                at = schedule.start + index * schedule.spread + self.k * schedule.period
+                self.k += 1
+                now = time.perf_counter()
+                if at > now:
+                    await asyncio.sleep(at - now)
+                elif now - at > schedule.interval:
+                    schedule.late += 1
+                schedule.sent += 1
+
+        return Slots()
 
 
 class Villager:
-    def __init__(self, client: Control, state, uid: int, timeout: float) -> None:
+    def __init__(self, client: Control, state, uid: int, timeout: float, village: str = "sq01") -> None:
         self.client, self.state, self.uid, self.timeout = client, state, uid, timeout
-        self.pacer: Pacer | None = None
+        self.village = village
+        self.pacer = None  # a Schedule's slots in the open loop
         self.cursor = 0
         self.latencies: list[float] = []
+        self.sent_at: list[float] = []  # when each step of `latencies` was sent
         self.receipt_id: int | None = None
         self.submitted: dict[str, float] = {}  # report token -> when 提交 was pressed
         self.relay_sent: dict[str, float] = {}  # relay token -> when it was sent
@@ -315,6 +340,7 @@ class Villager:
         if self.pacer is not None:
             await self.pacer.slot()
         t0 = time.perf_counter()
+        self.sent_at.append(t0)
         await action()
         t, view, self.cursor = await self.state.wait_bot(self.uid, self.cursor, pick, self.timeout)
         self.latencies.append(t - t0)
@@ -330,14 +356,14 @@ class Villager:
 
     async def report(self, n: int) -> None:
         token = f"V{self.uid}n{n}"
-        await self.step(self.say("/start v_sq01"), new_msg("有什么需要帮忙"))
+        await self.step(self.say(f"/start v_{self.village}"), new_msg("有什么需要帮忙"))
         menu = await self.step(self.say("/new"), new_msg("反映什么问题"))
         await self.step(self.press(menu["message_id"], "环境污染"), edit_of(menu["message_id"], "请说说情况"))
         noted = await self.step(self.say(f"村口的河被排污染黑了 {token}"), new_msg("已记下"))
         question = await self.step(self.press(noted["message_id"], "下一步"), new_msg("名字"))
         summary = await self.step(self.press(question["message_id"], "显示我的名字"), new_msg("请核对"))
-        self.submitted[token] = time.perf_counter()
         receipt = await self.step(self.press(summary["message_id"], "提交"), new_msg("案件编号"))
+        self.submitted[token] = self.sent_at[-1]  # when 提交 was pressed, after any wait for its slot
         self.receipt_id = receipt["message_id"]
 
     async def relay(self, count: int) -> None:
@@ -393,7 +419,7 @@ def fmt(value: float, spec: str) -> str:
 
 async def run_all(villagers: list[Villager], job) -> None:
     for v in villagers:
-        v.latencies = []
+        v.latencies, v.sent_at = [], []
     await asyncio.gather(*(job(v) for v in villagers))
 
 
@@ -469,7 +495,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
         await run_command(env, "demo")
         ours = Child("python -m bot run", [sys.executable, "-m", "bot", "run"], env, workdir / "bot.log")
         await ours.start(state)
-        villagers = [Villager(client, state, uid, args.timeout) for uid in uids]
+        villagers = [Villager(client, state, uid, args.timeout, VILLAGES[i % args.villages_spread])
+                     for i, uid in enumerate(uids)]
         n_updates = STEPS_PER_REPORT * args.reports * len(villagers)
 
         log(f"intake: {args.villagers} villagers x {args.reports} report(s) = {n_updates} updates")
@@ -491,21 +518,41 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
         card_count = sum(len(state.cards.get(tok, ())) for tok in submitted)
 
         open_ours = open_steps = None
+        open_cards: list[float] = []
+        open_submitted: dict[str, float] = {}
         if args.open_rate:
-            log(f"intake, open loop: {args.open_rate:g} updates/s offered")
-            pacer = Pacer(args.open_rate)
-            for v in villagers:
-                v.pacer = pacer
+            mode = "lockstep" if args.open_lockstep else "staggered"
+            log(f"intake, open loop: {args.open_rate:g} updates/s offered, {mode}, {args.open_reports} report(s) each")
+            pacer = Schedule(args.open_rate, len(villagers), args.open_lockstep)
+            for i, v in enumerate(villagers):
+                v.pacer = pacer.slots(i)
+            pacer.begin()
+
+            async def open_reports(v: Villager) -> None:
+                for n in range(args.reports, args.reports + args.open_reports):
+                    await v.report(n)
+
             with Phase(ours) as phase:
-                await run_all(villagers, lambda v: v.report(args.reports))
+                await run_all(villagers, open_reports)
             for v in villagers:
                 v.pacer = None
             open_ours = pacer
-            rows.append(row(f"ours: intake steps, {args.open_rate:g}/s offered", pacer.sent, phase.wall,
+            window = pacer.steady(len(villagers), STEPS_PER_REPORT * args.open_reports)
+            steady = [lat for v in villagers for lat, t in zip(v.latencies, v.sent_at) if window[0] <= t < window[1]]
+            rows.append(row(f"ours: intake steps, {args.open_rate:g}/s offered ({mode})", pacer.sent, phase.wall,
                             [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
-            by_step = [[v.latencies[i] for v in villagers if len(v.latencies) > i] for i in range(STEPS_PER_REPORT)]
+            rows.append(row(f"ours: the same, steady part ({window[1] - window[0]:.1f} s)", len(steady),
+                            window[1] - window[0], steady))
+            by_step = [[lat for v in villagers for j, lat in enumerate(v.latencies) if j % STEPS_PER_REPORT == i]
+                       for i in range(STEPS_PER_REPORT)]
             open_steps = ", ".join(f"{name} {pct(lat, 50) * 1000:.0f}/{pct(lat, 95) * 1000:.0f}"
                                    for name, lat in zip(STEP_NAMES, by_step))
+            open_submitted = {tok: t for v in villagers for tok, t in v.submitted.items()
+                              if int(REPORT_TOKEN.search(tok).group(2)) >= args.reports}
+            deadline = time.monotonic() + args.timeout
+            while not open_submitted.keys() <= state.cards.keys() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            open_cards = [state.cards[tok][0] - t for tok, t in open_submitted.items() if state.cards.get(tok)]
 
         log(f"relay: {args.relay} replies per villager")
         expected = {f"R{v.uid}x{j}" for v in villagers for j in range(args.relay)}
@@ -544,14 +591,18 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
                         [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
         open_floor = None
         if args.open_rate:
-            pacer = Pacer(args.open_rate)
-            for v in villagers:
-                v.pacer = pacer
+            pacer = Schedule(args.open_rate, len(villagers), args.open_lockstep)
+            for i, v in enumerate(villagers):
+                v.pacer = pacer.slots(i)
+            pacer.begin()
             with Phase(floor) as phase:
-                await run_all(villagers, lambda v: v.echo(STEPS_PER_REPORT))
+                await run_all(villagers, lambda v: v.echo(STEPS_PER_REPORT * args.open_reports))
             open_floor = pacer
+            window = pacer.steady(len(villagers), STEPS_PER_REPORT * args.open_reports)
+            steady = [lat for v in villagers for lat, t in zip(v.latencies, v.sent_at) if window[0] <= t < window[1]]
             rows.append(row(f"floor: echo, {args.open_rate:g}/s offered", pacer.sent, phase.wall,
                             [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
+            rows.append(row("floor: the same, steady part", len(steady), window[1] - window[0], steady))
         await floor.stop()
         refusals_floor = len(state.refusals)
     except BaseException:
@@ -567,7 +618,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
     ours_row = rows[0]
     floor_row = next(r for r in rows if r["name"] == "floor: aiogram echo bot")
     print()
-    print(f"intake + relay: {args.villagers} villagers; N = {n_updates} intake updates ({STEPS_PER_REPORT} steps x "
+    print(f"intake + relay: {args.villagers} villagers in {args.villages_spread} village(s); N = {n_updates} intake updates ({STEPS_PER_REPORT} steps x "
           f"{args.reports} report(s) each); relay {args.relay} replies each ({len(expected)}); ours = `python -m bot "
           f"run` (child process, SQLite, BROADCAST_RATE={args.broadcast_rate:g}, LOG_LEVEL={args.log_level}); "
           f"{os.cpu_count()} CPUs")
@@ -585,7 +636,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
         print(f"open loop at {args.open_rate:g}/s: late sends (no villager ready within one interval) ours "
               f"{open_ours.late}/{open_ours.sent}, floor {open_floor.late}/{open_floor.sent}; ours p50/p95 ms by "
               f"step: {open_steps}")
-    print(f"new-case cards (outbox) after 提交: {len(card_delays)}/{len(submitted)} arrived ({card_count} cards), "
+        print(f"new-case cards after 提交 in the open loop: {len(open_cards)}/{len(open_submitted)} arrived, "
+              f"p50 {fmt(pct(open_cards, 50) * 1000, '.0f')} ms, p95 {fmt(pct(open_cards, 95) * 1000, '.0f')} ms, "
+              f"max {fmt(max(open_cards, default=float('nan')) * 1000, '.0f')} ms")
+    print(f"new-case cards (outbox) after 提交, closed-loop burst: {len(card_delays)}/{len(submitted)} arrived ({card_count} cards), "
           f"p50 {fmt(pct(card_delays, 50) * 1000, '.0f')} ms, p95 {fmt(pct(card_delays, 95) * 1000, '.0f')} ms, "
           f"max {fmt(max(card_delays, default=float('nan')) * 1000, '.0f')} ms")
     print(f"relay: {len(arrived)}/{len(expected)} texts reached a staff chat as a relay, {relayed_twice} more than "
@@ -621,6 +675,13 @@ def main() -> None:
     p.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of both bots (default WARNING)")
     p.add_argument("--open-rate", type=float, default=100.0,
                    help="updates/s offered in the open-loop intake phase, for both bots (default 100; 0 skips)")
+    p.add_argument("--villages", dest="villages_spread", type=int, default=1, choices=range(1, len(VILLAGES) + 1),
+                   help="spread the villagers over this many demo villages (default 1: every card and relay goes "
+                        "to 王建国's one chat, whose messages keep their order, one at a time)")
+    p.add_argument("--open-reports", type=int, default=3,
+                   help="reports per villager in the open loop (default 3; the echo floor sends as many updates)")
+    p.add_argument("--open-lockstep", action="store_true",
+                   help="start the villagers together in the open loop instead of spread over a report's steps")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for any one answer")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (database, bot logs)")
     args = p.parse_args()

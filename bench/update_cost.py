@@ -159,12 +159,20 @@ async def run(args) -> None:
 
         step_cpu: dict[str, list[float]] = {}
 
+        def kind_of(update) -> str:
+            return (update.message.text.split()[0][:12] if update.message else
+                    ":".join(update.callback_query.data.split(":")[:2]))
+
         async def feed(update) -> None:
             before = len(statements)
+            kind = kind_of(update)
+            only = profiler is not None and args.profile_step == kind
+            if only:
+                profiler.enable()
             cpu = time.process_time()
             await dp.feed_update(bot, update)
-            kind = (update.message.text.split()[0][:12] if update.message else
-                    ":".join(update.callback_query.data.split(":")[:2]))
+            if only:
+                profiler.disable()
             step_cpu.setdefault(kind, []).append(time.process_time() - cpu)
             if args.statements and user_of(update).id == users[0].id:
                 kind = update.message.text[:20] if update.message else update.callback_query.data
@@ -177,7 +185,7 @@ async def run(args) -> None:
         for build in (lambda: player.text(warm, "/start v_sq01"), lambda: player.text(warm, "/new")):
             await feed(build())
 
-        if profiler:
+        if profiler and not args.profile_step:
             profiler.enable()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         steps = 0
@@ -201,8 +209,29 @@ async def run(args) -> None:
                 relays += 1
         if relays:
             measure("ours: relay (accepted)", relays, time.process_time() - cpu0, time.perf_counter() - wall0, rows)
-        if profiler:
+        if profiler and not args.profile_step:
             profiler.disable()
+
+        # The outbox the villagers filled (cards, alerts, relays), delivered by the bot's sender through the
+        # same stand-in: claim, render, send, record, per row.
+        from bot.delivery import OutboxSender
+        from bot.i18n import make_i18n
+        from bot.notices import Renderer
+
+        sender = OutboxSender(bot, make_sessionmaker(engine), Renderer(make_i18n(), config.tz,
+                                                                        lambda: datetime.now(timezone.utc)),
+                              lambda: datetime.now(timezone.utc), rate=1_000_000, batch=200)
+        if profiler and args.profile_step == "sender":
+            profiler.enable()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        delivered = 0
+        while count := await sender.deliver_due():
+            delivered += count
+        if profiler and args.profile_step == "sender":
+            profiler.disable()
+        if delivered:
+            measure("ours: outbox rows delivered (sender)", delivered, time.process_time() - cpu0,
+                    time.perf_counter() - wall0, rows)
 
         floor = Dispatcher()
 
@@ -246,6 +275,7 @@ def main() -> None:
     p.add_argument("--steps", action="store_true", help="print the median CPU of each kind of step")
     p.add_argument("--statements", action="store_true", help="print the SQL of the first villager's updates")
     p.add_argument("--profile", help="'top' to print the top functions, or a .prof file to write")
+    p.add_argument("--profile-step", help="profile only this kind of step, as --steps names it (e.g. p:intake), or 'sender'")
     asyncio.run(run(p.parse_args()))
 
 
