@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -20,6 +19,7 @@ from aiogram.methods import (
 from aiogram.methods.base import Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.api_session import BotApiSession
 from bot.delivery import OutboxSender, concurrency_for
 from bot.flood import FLOOD_KEY, FloodMiddleware, LocalGuard, MuteMiddleware, RedisGuard
 from bot.i18n import make_i18n
@@ -95,7 +95,7 @@ def make_bot(settings: Settings, token: str) -> Bot:
     """Return a Bot that talks to Telegram, or to BOT_API_BASE when set."""
     # Connections for every request the outbox sender keeps in flight, and room for the handlers' answers.
     connections = (settings.send_concurrency or concurrency_for(settings.broadcast_rate)) + 100
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections,
+    session = BotApiSession(api=TelegramAPIServer.from_base(settings.bot_api_base), limit=connections,
                             timeout=settings.request_timeout)
     session.middleware(ForgivingCallbackAnswers())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))

@@ -18,6 +18,7 @@ from aiogram.types import Message
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api_session import sender_reads_ids
 from bot.notices import Renderer
 from bot.outbox_rows import Claimed, OutboxRows, Outcomes
 from bot.ratelimit import RateLimiter, SharedRateLimiter
@@ -266,7 +267,8 @@ class OutboxSender:
 
     async def _settle(self, row: Claimed) -> None:
         try:
-            go_on = await self._send(row)
+            with sender_reads_ids():
+                go_on = await self._send(row)
         except Exception as exc:
             # Something unexpected (a refused token, a bug): count it; the row is retried after its lease.
             log.exception("could not deliver outbox row %s", row.id)

@@ -17,7 +17,7 @@ from bot.errors import explain
 from bot.filters import serves
 from bot.storage import current_session
 from bot.updates import HandledUpdates
-from models import ProcessedUpdate
+from models import OutboxMessage, ProcessedUpdate
 from models.faults import database_unreachable
 from models.db import stage
 from services.config import ServiceConfig
@@ -26,6 +26,8 @@ from services.people import identify, language_of
 
 log = logging.getLogger(__name__)
 HANDLED = "handled_update"
+QUEUED = "queued_outbox"
+_OUTBOX = OutboxMessage.__table__
 # Built once: every update runs it.
 _RECORD_HANDLED = insert(ProcessedUpdate.__table__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -51,6 +53,24 @@ def _record_handled_update(session: Session) -> None:
     handled = session.info.pop(HANDLED, None)
     if handled is not None:
         session.execute(_RECORD_HANDLED, handled)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_queued_rows(state) -> None:
+    # A Core insert into the outbox (services/outbox.enqueue_rows) queued something to send.
+    if state.is_insert and getattr(state.statement, "table", None) is _OUTBOX:
+        state.session.info[QUEUED] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_queued_objects(session: Session, _context) -> None:
+    if any(isinstance(obj, OutboxMessage) for obj in session.new):
+        session.info[QUEUED] = True
+
+
+def queued(session: AsyncSession) -> bool:
+    """Say whether this session wrote an outbox row (the sender has something new to claim)."""
+    return session.info.get(QUEUED, False)
 
 
 def acknowledged(session: AsyncSession | None) -> bool:
@@ -82,7 +102,9 @@ class DatabaseMiddleware(BaseMiddleware):
                 data.update(session=session, now=now, config=self.config)
                 result = await handler(event, data)
                 await AsyncSession.commit(session)
-                if self.on_commit is not None:
+                # Only a queued row wakes the sender: a claim is a write transaction, and most updates send
+                # their answer themselves. (Rows due later are found by the sender's idle look.)
+                if self.on_commit is not None and queued(session):
                     self.on_commit()
                 return result
             except BaseException:

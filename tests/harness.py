@@ -22,12 +22,12 @@ UPDATE_IDS = itertools.count(1)
 class Harness:
     """Play people in chat and look at what the bot sent them."""
 
-    def __init__(self, sessionmaker, clock, config, storage=None, isolation=None, guard=None):
+    def __init__(self, sessionmaker, clock, config, storage=None, isolation=None, guard=None, on_commit=None):
         self.fake = FakeTelegram()
         self.bot = make_bot(self.fake)
         self.clock, self.config = clock, config
         self.dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
-                                   isolation=isolation, guard=guard)
+                                   isolation=isolation, guard=guard, on_commit=on_commit)
         self.sender = OutboxSender(self.bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock, rate=10_000)
         self._ids = UPDATE_IDS
         self._message_ids = itertools.count(1)
