@@ -9,8 +9,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.buttons import Buttons
 from bot.texts import disposition_name, rating_name, role_name, short
 from models import Case, Person
 from models.enums import Disposition, Level, Rating, Role, Status
@@ -96,7 +96,7 @@ def picks(what: str, options: list[tuple[str, str]], columns: int = 2) -> Inline
 
 @per_locale
 def _picks(what: str, options: tuple[tuple[str, str], ...], columns: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for value, label in options:
         kb.button(text=short(label, BUTTON_TEXT), callback_data=PickCb(what=what, value=value))
     kb.adjust(columns)
@@ -105,7 +105,7 @@ def _picks(what: str, options: tuple[tuple[str, str], ...], columns: int) -> Inl
 
 @per_locale
 def describing() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("Next ▶"), callback_data=PickCb(what="desc", value="done"))
     kb.button(text=_("✖ Cancel"), callback_data=PickCb(what="intake", value="cancel"))
     return kb.as_markup()
@@ -113,7 +113,7 @@ def describing() -> InlineKeyboardMarkup:
 
 @per_locale
 def anonymity() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("Show my name"), callback_data=PickCb(what="anon", value="0"))
     kb.button(text=_("Stay anonymous"), callback_data=PickCb(what="anon", value="1"))
     kb.button(text=_("✖ Cancel"), callback_data=PickCb(what="intake", value="cancel"))
@@ -123,7 +123,7 @@ def anonymity() -> InlineKeyboardMarkup:
 
 @per_locale
 def confirm() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("✅ Submit"), callback_data=PickCb(what="intake", value="submit"))
     kb.button(text=_("✏️ Start over"), callback_data=PickCb(what="intake", value="restart"))
     kb.button(text=_("✖ Cancel"), callback_data=PickCb(what="intake", value="cancel"))
@@ -133,7 +133,7 @@ def confirm() -> InlineKeyboardMarkup:
 
 def case_actions(case: Case) -> InlineKeyboardMarkup | None:
     """The owner's buttons on a case card, for what its status allows."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     if case.status == Status.assigned:
         kb.button(text=_("✋ Accept"), callback_data=CaseCb(action="acc", case_id=case.id))
     if case.status in OPEN_STATUSES:
@@ -154,7 +154,7 @@ def case_actions(case: Case) -> InlineKeyboardMarkup | None:
 
 def helper_actions(case: Case) -> InlineKeyboardMarkup:
     """A helper's buttons: a note for the team and the timeline; answering is by reply, as for the owner."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     if allowed(case.status, Action.note):
         kb.button(text=_("📝 Note"), callback_data=CaseCb(action="note", case_id=case.id))
     kb.button(text=_("🕘 Timeline"), callback_data=CaseCb(action="tl", case_id=case.id))
@@ -164,7 +164,7 @@ def helper_actions(case: Case) -> InlineKeyboardMarkup:
 
 def signoff_actions(case_id: int) -> InlineKeyboardMarkup:
     """The supervisor's answers to a case awaiting sign-off."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("✅ Agree to strike off"), callback_data=CaseCb(action="so", case_id=case_id))
     kb.button(text=_("↩️ Send back"), callback_data=CaseCb(action="sb", case_id=case_id))
     kb.button(text=_("🕘 Timeline"), callback_data=CaseCb(action="tl", case_id=case_id))
@@ -182,7 +182,7 @@ def staff_actions(case: Case, viewer_id: int, helper: bool) -> InlineKeyboardMar
 
 
 def dispositions(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for d in Disposition:
         kb.button(text=disposition_name(d), callback_data=CaseCb(action="disp", case_id=case_id, arg=d.value))
     kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
@@ -196,7 +196,7 @@ EXTENSION_DAYS = (3, 7, 15)
 
 def day_choices(case_id: int, action: str, days: tuple[int, ...], label: str) -> InlineKeyboardMarkup:
     """Buttons for a number of days from now (a deferral's revisit, an extension), and cancel."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for n in days:
         kb.button(text=label.format(days=n), callback_data=CaseCb(action=action, case_id=case_id, arg=str(n)))
     kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
@@ -213,20 +213,20 @@ def revisit_choices(case_id: int) -> InlineKeyboardMarkup:
 
 
 def use_last_reply(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("Use my last reply"), callback_data=CaseCb(action="last", case_id=case_id))
     kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
     return kb.as_markup()
 
 
 def cancel_step(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
     return kb.as_markup()
 
 
 def people(case_id: int, candidates: list[Person]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for p in candidates[:30]:
         kb.button(text=short(f"{p.name} · {role_name(p.role)}", BUTTON_TEXT),
                   callback_data=CaseCb(action="to", case_id=case_id, arg=str(p.id)))
@@ -236,7 +236,7 @@ def people(case_id: int, candidates: list[Person]) -> InlineKeyboardMarkup:
 
 
 def ratings(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for r in Rating:
         kb.button(text=rating_name(r), callback_data=CaseCb(action="rate", case_id=case_id, arg=r.value))
     kb.adjust(3)
@@ -244,7 +244,7 @@ def ratings(case_id: int) -> InlineKeyboardMarkup:
 
 
 def case_list(cases: list[Case], action: str = "open") -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for case in cases:
         kb.button(text=short(f"{case.number} {case.summary}", BUTTON_TEXT),
                   callback_data=CaseCb(action=action, case_id=case.id))
@@ -253,6 +253,6 @@ def case_list(cases: list[Case], action: str = "open") -> InlineKeyboardMarkup:
 
 
 def open_card(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("Open the case"), callback_data=CaseCb(action="open", case_id=case_id))
     return kb.as_markup()

@@ -6,9 +6,9 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
+from bot.buttons import Buttons
 from bot.keyboards import BUTTON_TEXT, MAX_ROW_ID, CaseCb
 from bot.texts import role_name, short
 from bot.texts_campaign import next_step_name, visit_name
@@ -28,7 +28,7 @@ class DiaryCb(CallbackData, prefix="d"):
 
 def team(case_id: int, helpers: list[Person]) -> InlineKeyboardMarkup:
     """The owner's view of the team: remove a helper, add one."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for person in helpers[:20]:
         kb.button(text=short(_("➖ {name}").format(name=person.name), BUTTON_TEXT),
                   callback_data=CaseCb(action="hdel", case_id=case_id, arg=str(person.id)))
@@ -39,7 +39,7 @@ def team(case_id: int, helpers: list[Person]) -> InlineKeyboardMarkup:
 
 
 def helper_candidates(case_id: int, people: list[Person]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for p in people[:30]:
         kb.button(text=short(f"{p.name} · {role_name(p.role)}", BUTTON_TEXT),
                   callback_data=CaseCb(action="hput", case_id=case_id, arg=str(p.id)))
@@ -49,7 +49,7 @@ def helper_candidates(case_id: int, people: list[Person]) -> InlineKeyboardMarku
 
 
 def mediation_days(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for days, label in ((0, _("Today")), (1, _("Yesterday")), (2, _("The day before"))):
         kb.button(text=label, callback_data=CaseCb(action="mday", case_id=case_id, arg=str(days)))
     kb.button(text=_("Another day…"), callback_data=CaseCb(action="mday", case_id=case_id, arg="other"))
@@ -59,7 +59,7 @@ def mediation_days(case_id: int) -> InlineKeyboardMarkup:
 
 
 def mediation_outcomes(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("✅ Settled by mediation"), callback_data=CaseCb(action="mout", case_id=case_id, arg="success"))
     kb.button(text=_("❌ Mediation failed"), callback_data=CaseCb(action="mout", case_id=case_id, arg="failure"))
     kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
@@ -68,7 +68,7 @@ def mediation_outcomes(case_id: int) -> InlineKeyboardMarkup:
 
 
 def mediation_next_steps(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for step in MediationNextStep:
         kb.button(text=next_step_name(step), callback_data=CaseCb(action="mnext", case_id=case_id, arg=step.value))
     kb.button(text=_("✖ Cancel"), callback_data=CaseCb(action="stop", case_id=case_id))
@@ -77,7 +77,7 @@ def mediation_next_steps(case_id: int) -> InlineKeyboardMarkup:
 
 
 def link_offer(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("🔗 Link them as one matter"), callback_data=CaseCb(action="link", case_id=case_id))
     kb.button(text=_("Open the case"), callback_data=CaseCb(action="open", case_id=case_id))
     kb.adjust(1)
@@ -85,14 +85,14 @@ def link_offer(case_id: int) -> InlineKeyboardMarkup:
 
 
 def diary_menu() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("➕ Log a visit"), callback_data=DiaryCb(action="new"))
     return kb.as_markup()
 
 
 def households(options: list[tuple[Household, str]]) -> InlineKeyboardMarkup:
     """Households to pick (paired ones first, labelled by the caller), and another household by name."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for household, label in options[:HOUSEHOLDS_SHOWN]:
         kb.button(text=short(label, BUTTON_TEXT), callback_data=DiaryCb(action="hh", id=household.id))
     kb.button(text=_("✏️ Another household"), callback_data=DiaryCb(action="other"))
@@ -102,7 +102,7 @@ def households(options: list[tuple[Household, str]]) -> InlineKeyboardMarkup:
 
 
 def villages(options: list[tuple[int, str]]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for village_id, name in options[:30]:
         kb.button(text=short(name, BUTTON_TEXT), callback_data=DiaryCb(action="vil", id=village_id))
     kb.button(text=_("✖ Cancel"), callback_data=DiaryCb(action="stop"))
@@ -111,7 +111,7 @@ def villages(options: list[tuple[int, str]]) -> InlineKeyboardMarkup:
 
 
 def visit_kinds() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for kind in VisitKind:
         kb.button(text=visit_name(kind), callback_data=DiaryCb(action="kind", arg=kind.value))
     kb.button(text=_("✖ Cancel"), callback_data=DiaryCb(action="stop"))
@@ -120,14 +120,14 @@ def visit_kinds() -> InlineKeyboardMarkup:
 
 
 def visit_notes() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("✅ Done"), callback_data=DiaryCb(action="save"))
     kb.button(text=_("✖ Cancel"), callback_data=DiaryCb(action="stop"))
     return kb.as_markup()
 
 
 def after_visit(entry_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("📝 Report for the household"), callback_data=DiaryCb(action="case", id=entry_id))
     kb.button(text=_("➕ Log another visit"), callback_data=DiaryCb(action="new"))
     kb.adjust(1)
@@ -135,14 +135,14 @@ def after_visit(entry_id: int) -> InlineKeyboardMarkup:
 
 
 def visit_household(household_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("➕ Log a visit"), callback_data=DiaryCb(action="hh", id=household_id))
     return kb.as_markup()
 
 
 def behalf_categories(entry_id: int, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """The categories for a case filed from a visit (the suggestion first), by code."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for code, label in options:
         kb.button(text=short(label, BUTTON_TEXT), callback_data=DiaryCb(action="cat", id=entry_id, arg=code))
     kb.button(text=_("✖ Cancel"), callback_data=DiaryCb(action="stop"))
@@ -151,7 +151,7 @@ def behalf_categories(entry_id: int, options: list[tuple[str, str]]) -> InlineKe
 
 
 def behalf_anonymity(entry_id: int, code: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("Show the household's name"), callback_data=DiaryCb(action="named", id=entry_id, arg=code))
     kb.button(text=_("Keep it anonymous"), callback_data=DiaryCb(action="anon", id=entry_id, arg=code))
     kb.button(text=_("✖ Cancel"), callback_data=DiaryCb(action="stop"))

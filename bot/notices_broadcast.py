@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from aiogram.methods import SendMessage
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.buttons import Buttons
 from bot.keyboards import PolicyCb
 from bot.notices import notice
 from bot.texts import esc, short
@@ -20,7 +20,7 @@ async def broadcast(renderer, session, chat, person, case, payload):
     if item.policy_slug:
         article = await session.get(PolicyArticle, item.policy_slug)
         body = f"<b>{esc(article.title)}</b>\n{esc(short(article.summary, 800))}"
-        kb = InlineKeyboardBuilder()
+        kb = Buttons()
         kb.button(text=_("📖 Read it"), callback_data=PolicyCb(action="read", slug=article.slug))
         kb.button(text=_("🙋 I have a question"), callback_data=PolicyCb(action="ask", slug=article.slug))
         markup = kb.as_markup()

@@ -9,9 +9,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
+from bot.buttons import Buttons
 from bot.keyboards import BUTTON_TEXT, MAX_ROW_ID, RowId
 from bot.notices import notice
 from bot.texts import esc, person_label, short, when
@@ -93,7 +93,7 @@ def event_line(event: PersonEvent, tz: ZoneInfo) -> str:
 
 def entry_buttons(target: Target, case_id: int = 0) -> InlineKeyboardMarkup:
     """🔇 mute or 🔊 unmute, and ➕ allow one more case, on a person's entry."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     person_id = target.person.id
     if target.person.muted_at is None:
         kb.button(text=_("🔇 Mute"), callback_data=ModCb(action="mute", person_id=person_id, case_id=case_id))
@@ -107,7 +107,7 @@ def entry_buttons(target: Target, case_id: int = 0) -> InlineKeyboardMarkup:
 
 def reason_buttons(person_id: int, case_id: int = 0) -> InlineKeyboardMarkup:
     """The reasons to mute, and a typed one."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for code in MUTE_REASONS:
         kb.button(text=short(reason_name(code), BUTTON_TEXT),
                   callback_data=ModCb(action="why", person_id=person_id, case_id=case_id, arg=code))
@@ -123,7 +123,7 @@ def muted_list(entries: Sequence[MutedEntry], tz: ZoneInfo) -> tuple[str, Inline
     if not entries:
         return _("Nobody is muted in your area."), None
     lines = [_("<b>🔇 Muted</b> ({count})").format(count=len(entries))]
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for entry in entries:
         who = (_("the anonymous reporter of case {number}").format(number=entry.case_number)
                if entry.anonymous else esc(entry.person.name))
@@ -151,7 +151,7 @@ def with_reporter_button(markup: InlineKeyboardMarkup | None, case: Case,
     if not may_moderate(viewer, case.reporter):
         return markup
     rows = list(markup.inline_keyboard) if markup is not None else []
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("👤 Reporter: mute / allow"), callback_data=ModCb(action="who", person_id=case.reporter_id,
                                                                       case_id=case.id))
     return InlineKeyboardMarkup(inline_keyboard=rows + kb.as_markup().inline_keyboard)

@@ -6,9 +6,9 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import Buttons
 from bot.filters import Magic
 from bot import keyboards
 from bot.keyboards import CaseCb, PickCb
@@ -58,7 +58,7 @@ async def loose_message(message: Message, session: AsyncSession, person: Person,
         await show_categories(message, session, person, await suggest_for(session, suggester, [part.as_dict()], now))
         return
     await state.set_data({"loose": part.as_dict()})
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for case in cases[:5]:
         kb.button(text=short(_("Add to {number} {summary}").format(number=case.number, summary=case.summary),
                              BUTTON_LIMIT), callback_data=CaseCb(action="add", case_id=case.id))

@@ -9,10 +9,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, keyboards_campaign
+from bot.buttons import Buttons
 from bot.filters import Magic
 from bot.keyboards import CaseCb
 from bot.screens import edit, expect_text, where
@@ -152,7 +152,7 @@ async def finish(message: MaybeInaccessibleMessage, session: AsyncSession, perso
 
 
 def _escalate_button(case_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("⬆️ Escalate"), callback_data=CaseCb(action="esc", case_id=case_id))
     return kb.as_markup()
 

@@ -7,9 +7,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import Buttons
 from bot.filters import MenuButton
 from bot import keyboards
 from bot.keyboards import PickCb, PolicyCb
@@ -37,7 +37,7 @@ async def show_topics(message: Message, session: AsyncSession):
     if not topics:
         await message.answer(_("No policy explainers have been published yet."))
         return
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for index, topic in enumerate(topics):
         kb.button(text=short(topic, BUTTON_LIMIT), callback_data=PolicyCb(action="topic", topic=index))
     kb.adjust(2)
@@ -51,7 +51,7 @@ async def show_explainers(query: CallbackQuery, callback_data: PolicyCb, session
     if not 0 <= callback_data.topic < len(topics):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     for article in await policies.explainers_of(session, topics[callback_data.topic]):
         kb.button(text=short(article.title, BUTTON_LIMIT), callback_data=PolicyCb(action="read", slug=article.slug))
     kb.adjust(1)
@@ -68,7 +68,7 @@ async def read_explainer(query: CallbackQuery, callback_data: PolicyCb, session:
     texts[0] = f"<b>{esc(article.title)}</b>\n\n" + texts[0]
     if article.sample:
         texts[0] = _("<i>(Sample text, to be replaced by the county.)</i>") + "\n" + texts[0]
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     kb.button(text=_("🙋 I have a question"), callback_data=PolicyCb(action="ask", slug=article.slug))
     for index, text in enumerate(texts):
         await where(query).answer(text, reply_markup=kb.as_markup() if index == len(texts) - 1 else None)
@@ -102,7 +102,7 @@ async def ask_about_explainer(query: CallbackQuery, callback_data: PolicyCb, ses
 @router.message(Command("settings"))
 async def show_settings(message: Message, person: Person):
     """Show whether routine broadcasts reach the villager, with a button to change it."""
-    kb = InlineKeyboardBuilder()
+    kb = Buttons()
     if person.subscribed:
         text = _("You receive the county's notices and policy explainers.")
         kb.button(text=_("Stop routine notices"), callback_data=PickCb(what="sub", value="0"))
