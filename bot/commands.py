@@ -16,6 +16,7 @@ from bot.app import App, build_app, utc_now
 from bot.i18n import make_i18n
 from bot.patience import patiently
 from bot.cli import CommandError
+from bot.collector import freeze_long_lived
 from bot.dashboard import start_dashboard
 from bot.demo import load_demo
 from bot.settings import Settings
@@ -73,6 +74,7 @@ async def serve(app: App, role: str = "all", dashboard_ready: Callable[[str], No
         await app.bot.session.close()
         raise CommandError(f"cannot reach the Bot API at {app.settings.bot_api_base}; check BOT_API_BASE "
                            "and the network") from None
+    freeze_long_lived()
     log.info("serving as @%s (role %s, %s)", me.username, role,
              "webhook" if app.settings.webhook_url else "long polling" if role != "worker" else "no updates")
     background: list[asyncio.Task] = []
