@@ -186,6 +186,17 @@ def edit_of(message_id: int, contains: str):
 # Child processes
 
 
+def rss_mib(pid: int | None) -> float:
+    """Return a process's resident memory now, in MiB (from /proc)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return float("nan")
+
+
 def cpu_seconds(pid: int | None) -> float:
     """Return a process's user + system CPU seconds so far (Linux /proc; NaN elsewhere)."""
     try:
@@ -201,6 +212,7 @@ class Child:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], logfile: Path) -> None:
         self.name, self.argv, self.env, self.logfile = name, argv, env, logfile
         self.process: asyncio.subprocess.Process | None = None
+        self.first_poll = self.idle_rss_mib = float("nan")
 
     @property
     def pid(self) -> int | None:
@@ -208,6 +220,7 @@ class Child:
 
     async def start(self, state, timeout: float = 60.0) -> None:
         before = sum(1 for c in state.calls if c["method"] == "getUpdates")
+        t0 = time.perf_counter()
         with self.logfile.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(*self.argv, cwd=ROOT, env=self.env,
                                                                 stdout=out, stderr=out)
@@ -217,8 +230,10 @@ class Child:
                 raise RuntimeError(f"{self.name} exited:\n{self.tail()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} did not start polling within {timeout}s:\n{self.tail()}")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
+        self.first_poll = time.perf_counter() - t0
         await asyncio.sleep(0.5)  # let it finish starting (set_my_commands, scheduler) before measuring
+        self.idle_rss_mib = rss_mib(self.pid)
 
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:
@@ -264,7 +279,9 @@ class Control:
         import aiohttp
 
         self.base_url = base_url
-        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections))
+        # uvicorn closes a connection idle for 5 s; one kept longer here could be reused just as it closes
+        # (a reset mid-run). Let them go first.
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections, keepalive_timeout=3))
 
     async def request(self, method: str, path: str, json: dict | None = None):
         async with self.http.request(method, f"{self.base_url}/sandbox{path}", json=json) as response:
@@ -648,6 +665,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
           f"{db['duplicated']}, wrong author/case {db['wrong_author']}), {db['with_event']} with one `message` "
           f"CaseEvent, {db['relay_sent']} with their relay outbox row sent")
     print(f"refused Bot API calls: ours {refusals_ours}, floor {refusals_floor}")
+    print(f"start: ours first getUpdates {ours.first_poll:.2f} s after exec, RSS {ours.idle_rss_mib:.0f} MiB "
+          f"before the first update; floor {floor.first_poll:.2f} s, {floor.idle_rss_mib:.0f} MiB")
     ok = (len(arrived) == len(expected) and relayed_twice == 0 and db["rows"] == len(expected)
           and db["missing"] == db["duplicated"] == db["wrong_author"] == 0
           and db["with_event"] == db["relay_sent"] == len(expected))
