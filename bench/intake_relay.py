@@ -308,42 +308,44 @@ class Schedule:
         self.interval = 1.0 / rate
         self.period = villagers / rate
         self.spread = (1 if lockstep else STEPS_PER_REPORT) * self.interval
-        self.start: float | None = None
+        self.start = 0.0
         self.late = 0
         self.sent = 0
 
-    def begin(self) -> None:
+    def pace(self, villagers: list[Villager]) -> None:
+        """Start the clock and give every villager its own send times."""
         self.start = time.perf_counter() + 0.05
+        for i, v in enumerate(villagers):
+            v.pacer = Slots(self, self.start + i * self.spread)
 
-    def steady(self, villagers: int, steps: int) -> tuple[float, float]:
-        """Return the window (from, to) in which every villager had started and none had finished."""
-        return self.start + (villagers - 1) * self.spread, self.start + steps * self.period
+    def steady_latencies(self, villagers: list[Villager], steps: int) -> tuple[float, list[float]]:
+        """Return how long every villager had started and none had finished, and the latencies of that part."""
+        first, last = self.start + (len(villagers) - 1) * self.spread, self.start + steps * self.period
+        return last - first, [lat for v in villagers for lat, t in zip(v.latencies, v.sent_at) if first <= t < last]
 
-    def slots(self, index: int):
-        """Return this villager's pacer: its sends at its own fixed times."""
-        schedule = self
 
-        class Slots:
-            k = 0
+class Slots:
+    """One villager's send times in a Schedule: its first, then one every period."""
 
-            async def slot(self) -> None:
-                at = schedule.start + index * schedule.spread + self.k * schedule.period
-                self.k += 1
-                now = time.perf_counter()
-                if at > now:
-                    await asyncio.sleep(at - now)
-                elif now - at > schedule.interval:
-                    schedule.late += 1
-                schedule.sent += 1
+    def __init__(self, schedule: Schedule, first: float) -> None:
+        self.schedule, self.next = schedule, first
 
-        return Slots()
+    async def slot(self) -> None:
+        schedule, at = self.schedule, self.next
+        self.next += schedule.period
+        now = time.perf_counter()
+        if at > now:
+            await asyncio.sleep(at - now)
+        elif now - at > schedule.interval:
+            schedule.late += 1
+        schedule.sent += 1
 
 
 class Villager:
     def __init__(self, client: Control, state, uid: int, timeout: float, village: str = "sq01") -> None:
         self.client, self.state, self.uid, self.timeout = client, state, uid, timeout
         self.village = village
-        self.pacer = None  # a Schedule's slots in the open loop
+        self.pacer: Slots | None = None  # its send times in the open loop
         self.cursor = 0
         self.latencies: list[float] = []
         self.sent_at: list[float] = []  # when each step of `latencies` was sent
@@ -541,9 +543,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
             mode = "lockstep" if args.open_lockstep else "staggered"
             log(f"intake, open loop: {args.open_rate:g} updates/s offered, {mode}, {args.open_reports} report(s) each")
             pacer = Schedule(args.open_rate, len(villagers), args.open_lockstep)
-            for i, v in enumerate(villagers):
-                v.pacer = pacer.slots(i)
-            pacer.begin()
+            pacer.pace(villagers)
 
             async def open_reports(v: Villager) -> None:
                 for n in range(args.reports, args.reports + args.open_reports):
@@ -554,12 +554,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
             for v in villagers:
                 v.pacer = None
             open_ours = pacer
-            window = pacer.steady(len(villagers), STEPS_PER_REPORT * args.open_reports)
-            steady = [lat for v in villagers for lat, t in zip(v.latencies, v.sent_at) if window[0] <= t < window[1]]
+            span, steady = pacer.steady_latencies(villagers, STEPS_PER_REPORT * args.open_reports)
             rows.append(row(f"ours: intake steps, {args.open_rate:g}/s offered ({mode})", pacer.sent, phase.wall,
                             [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
-            rows.append(row(f"ours: the same, steady part ({window[1] - window[0]:.1f} s)", len(steady),
-                            window[1] - window[0], steady))
+            rows.append(row(f"ours: the same, steady part ({span:.1f} s)", len(steady), span, steady))
             by_step = [[lat for v in villagers for j, lat in enumerate(v.latencies) if j % STEPS_PER_REPORT == i]
                        for i in range(STEPS_PER_REPORT)]
             open_steps = ", ".join(f"{name} {pct(lat, 50) * 1000:.0f}/{pct(lat, 95) * 1000:.0f}"
@@ -609,17 +607,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
         open_floor = None
         if args.open_rate:
             pacer = Schedule(args.open_rate, len(villagers), args.open_lockstep)
-            for i, v in enumerate(villagers):
-                v.pacer = pacer.slots(i)
-            pacer.begin()
+            pacer.pace(villagers)
             with Phase(floor) as phase:
                 await run_all(villagers, lambda v: v.echo(STEPS_PER_REPORT * args.open_reports))
             open_floor = pacer
-            window = pacer.steady(len(villagers), STEPS_PER_REPORT * args.open_reports)
-            steady = [lat for v in villagers for lat, t in zip(v.latencies, v.sent_at) if window[0] <= t < window[1]]
+            span, steady = pacer.steady_latencies(villagers, STEPS_PER_REPORT * args.open_reports)
             rows.append(row(f"floor: echo, {args.open_rate:g}/s offered", pacer.sent, phase.wall,
                             [x for v in villagers for x in v.latencies], phase.bot, phase.harness))
-            rows.append(row("floor: the same, steady part", len(steady), window[1] - window[0], steady))
+            rows.append(row("floor: the same, steady part", len(steady), span, steady))
         await floor.stop()
         refusals_floor = len(state.refusals)
     except BaseException:

@@ -32,10 +32,8 @@ class Buttons:
     def rows(self) -> list[list[InlineKeyboardButton]]:
         """Return the buttons in their rows."""
         rows, start = [], 0
-        for index in range(len(self.buttons)):
-            if start >= len(self.buttons):
-                break
-            size = self.sizes[min(index, len(self.sizes) - 1)]
+        while start < len(self.buttons):
+            size = self.sizes[min(len(rows), len(self.sizes) - 1)]
             rows.append(self.buttons[start:start + size])
             start += size
         return rows
