@@ -122,6 +122,8 @@ class OutboxSender:
         self._sending: set[asyncio.Task] = set()
         self._rows: OutboxRows | None = None
         self._dirty = asyncio.Event()
+        self._urgent = Outcomes()  # links of sends that just ended, written by the next _write_now
+        self._urgent_lock = asyncio.Lock()
         self._stopping = False
         self._dry = False
 
@@ -199,6 +201,9 @@ class OutboxSender:
                 self.outcomes.released.append((row.id, row.lease))
         self.lanes = Lanes()
         flusher.cancel()
+        await asyncio.sleep(0)  # let the cancelled sends hand back what they were writing
+        self.outcomes.merge(self._urgent)
+        self._urgent = Outcomes()
         try:
             await asyncio.wait_for(self._flush(raise_errors=False), timeout=10)
         except (TimeoutError, asyncio.CancelledError):
@@ -391,9 +396,23 @@ class OutboxSender:
             await session.commit()
 
     async def _write_now(self, outcomes: Outcomes) -> None:
-        """Write one row's outcome in a transaction of its own; leave it to the next batch if that fails."""
-        try:
-            await self._write(outcomes)
-        except Exception:
-            log_failure(log, "could not record an outbox outcome now; recording it with the next batch")
-            self.outcomes.merge(outcomes)
+        """Write a row's outcome now, in one transaction with those of the sends that ended meanwhile.
+
+        If that fails, leave them all to the next batch.
+        """
+        outcomes.merge(self._urgent)
+        self._urgent = outcomes
+        async with self._urgent_lock:
+            if not self._urgent:
+                return  # the writer before us took ours along
+            # Sends whose answers came in the same pass of the loop join this transaction.
+            await asyncio.sleep(0)
+            urgent, self._urgent = self._urgent, Outcomes()
+            try:
+                await self._write(urgent)
+            except Exception:
+                log_failure(log, "could not record an outbox outcome now; recording it with the next batch")
+                self.outcomes.merge(urgent)
+            except BaseException:
+                self.outcomes.merge(urgent)  # cancelled at shutdown: the last flush writes them (links are upserts)
+                raise

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards
 from bot.cards import card
-from bot.texts import CAPTION_LIMIT, disposition_name, esc, person_label, rating_name, short, split_plain, when
+from bot.texts import (CAPTION_LIMIT, disposition_name, esc, person_label, rating_name, short, split_plain,
+                       staff_label, when)
 from models import Case, CaseMessage, OutboxMessage, Person
 from models import queries as q
 from services.views import card_extras
@@ -49,7 +50,9 @@ class Renderer:
     async def render(self, session: AsyncSession, row: OutboxMessage, person: Person) -> list[TelegramMethod]:
         """Return the calls for this row, or an empty list when there is nothing left to say."""
         payload = row.payload
-        case = await q.case_by_id(session, row.case_id) if row.case_id else None
+        # A relay, the most frequent notice, reads one row of its own instead of the whole case.
+        needs_case = row.case_id and payload["notice"] != "relay"
+        case = await q.case_by_id(session, row.case_id) if needs_case else None
         chat = int(person.external_id)
         with self.i18n.context(), self.i18n.use_locale(person.language):
             kind = payload["notice"]
@@ -83,15 +86,16 @@ class Renderer:
             calls += [m for p in description if p.kind != MessageKind.text for m in self._part(chat, p, header, case.number)]
         return calls
 
-    async def _relay(self, session, chat, person, case: Case, payload) -> list[TelegramMethod]:
-        message = await session.get(CaseMessage, payload["message_id"])
-        if message.author_id == case.reporter_id:
-            who = _("villager") if case.anonymous else esc(case.reporter.name)
+    async def _relay(self, session, chat, person, case: None, payload) -> list[TelegramMethod]:
+        message = await q.relayed_message(session, payload["message_id"])
+        if message is None:
+            raise LookupError(f"case message {payload['message_id']} is gone")
+        if message.author_id == message.reporter_id:
+            who = _("villager") if message.anonymous else esc(message.reporter_name)
         else:
-            author = await session.get(Person, message.author_id)
-            who = person_label(author)
-        header = _("【{number}】{who}:").format(number=case.number, who=who)
-        return self._part(chat, message, header, case.number, hint=_("<i>Reply to this message to answer.</i>"))
+            who = staff_label(message.author_name, message.author_role)
+        header = _("【{number}】{who}:").format(number=message.number, who=who)
+        return self._part(chat, message, header, message.number, hint=_("<i>Reply to this message to answer.</i>"))
 
     def _part(self, chat: int, message: CaseMessage, header: str, number: str, hint: str = ""
               ) -> list[TelegramMethod]:

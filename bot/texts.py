@@ -76,7 +76,12 @@ def person_label(person: Person | None) -> str:
     """Name and role of a staff member, escaped."""
     if person is None:
         return "—"
-    return _("{name} ({role})").format(name=esc(person.name), role=role_name(person.role))
+    return staff_label(person.name, person.role)
+
+
+def staff_label(name: str, role: str) -> str:
+    """Name and role of a staff member given as values, escaped."""
+    return _("{name} ({role})").format(name=esc(name), role=role_name(role))
 
 
 def reporter_label(case: Case) -> str:

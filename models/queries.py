@@ -112,6 +112,25 @@ async def case_for_reply(session: AsyncSession, case_id: int) -> tuple[Row | Non
     return rows[0], {r.helper_id for r in rows if r.helper_id is not None}
 
 
+_MESSAGES, _CASES, _PEOPLE = CaseMessage.__table__, Case.__table__, Person.__table__
+_AUTHOR, _REPORTER = _PEOPLE.alias("author"), _PEOPLE.alias("reporter")
+_RELAYED = (
+    select(_MESSAGES.c.kind, _MESSAGES.c.text, _MESSAGES.c.file_id, _MESSAGES.c.latitude, _MESSAGES.c.longitude,
+           _MESSAGES.c.author_id, _CASES.c.number, _CASES.c.reporter_id, _CASES.c.anonymous,
+           _REPORTER.c.name.label("reporter_name"), _AUTHOR.c.name.label("author_name"),
+           _AUTHOR.c.role.label("author_role"))
+    .join(_CASES, _CASES.c.id == _MESSAGES.c.case_id)
+    .join(_REPORTER, _REPORTER.c.id == _CASES.c.reporter_id)
+    .join(_AUTHOR, _AUTHOR.c.id == _MESSAGES.c.author_id)
+    .where(_MESSAGES.c.id == bindparam("message_id"))
+)
+
+
+async def relayed_message(session: AsyncSession, message_id: int) -> Row | None:
+    """Return a case message with what its relay shows: its case's number, the reporter and the author."""
+    return (await session.execute(_RELAYED, {"message_id": message_id})).first()
+
+
 _INSERT_MESSAGE = insert(CaseMessage.__table__).returning(CaseMessage.__table__.c.id)
 
 

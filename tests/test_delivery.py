@@ -1,19 +1,21 @@
 """The outbox sender against a fake Telegram: nothing lost, nothing sent twice, failures handled."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import SendMessage
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.delivery import OutboxSender
 from bot.i18n import make_i18n
 from bot.notices import Renderer
 from models import Case, MessageLink, OutboxMessage, Person
 from models.enums import MessageKind
+from services.conversation import add_message
 from services.handling import accept_case
 from services.intake import Part, set_village, submit_case
 from services.people import bind_invitation, identify
@@ -246,3 +248,54 @@ async def test_a_later_row_for_a_chat_waits_while_an_earlier_one_is_put_off(sess
 
     assert during_backoff == (1, [])
     assert ["第一件" in t for t in sent_to(fake, WANG_CHAT)] == [True, False]
+
+
+class TogetherTelegram(FakeTelegram):
+    """A fake Telegram that answers the sends only once `expected` of them are in flight: all in one pass."""
+
+    def __init__(self, expected: int):
+        super().__init__()
+        self.expected, self.waiting = expected, 0
+        self.all_in = asyncio.Event()
+
+    async def make_request(self, bot, method, timeout=None):
+        self.waiting += 1
+        if self.waiting >= self.expected:
+            self.all_in.set()
+        await self.all_in.wait()
+        return await super().make_request(bot, method, timeout)
+
+
+async def test_relays_answered_together_are_linked_to_their_cases_in_one_transaction(sessionmaker, config,
+                                                                                   county, clock):
+    villagers = [3001, 3002, 3003, 3004]
+    async with sessionmaker() as s:
+        wang = await s.scalar(select(Person).where(Person.name == "王建国"))
+        cases = []
+        for chat in villagers:
+            villager = await identify(s, channel="telegram", external_id=str(chat), name=f"村民{chat}",
+                                      language_code="zh", now=clock())
+            await set_village(s, villager, "sq01")
+            cases.append(await submit_case(s, config, reporter=villager, category_code="hardship", anonymous=False,
+                                           parts=[Part(MessageKind.text, text="家里困难")], now=clock()))
+        await s.execute(update(OutboxMessage).values(sent_at=clock()))  # the cards: not what this test sends
+        for case in cases:
+            await add_message(s, case_id=case.id, author=wang, part=Part(MessageKind.text, text="明天上门"),
+                              now=clock())
+    fake = TogetherTelegram(expected=len(villagers))
+    sender = OutboxSender(make_bot(fake), sessionmaker, Renderer(make_i18n(), ZoneInfo("Asia/Shanghai")), clock,
+                          rate=10_000)
+    writes = []
+    write = sender._write
+    sender._write = lambda outcomes: writes.append(list(outcomes.links)) or write(outcomes)
+
+    handled = await sender.deliver_due()
+
+    async with sessionmaker() as s:
+        links = {(int(link.chat), link.case_id) for link in (await s.scalars(select(MessageLink))).all()}
+    texts = [sent_to(fake, chat) for chat in villagers]
+    assert handled == len(villagers)
+    assert links == {(chat, case.id) for chat, case in zip(villagers, cases)}
+    assert [len(batch) for batch in writes if batch] == [len(villagers)]  # one transaction for the four
+    assert all(len(t) == 1 and case.number in t[0] and "王建国" in t[0] and "明天上门" in t[0]
+               for t, case in zip(texts, cases))
