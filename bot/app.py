@@ -106,24 +106,30 @@ async def build_app(settings: Settings, token: str, clock: Clock = utc_now) -> A
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
     config = settings.service_config()
-    storage = isolation = None
+    isolation = redis = None
     bot = make_bot(settings, token)
     limiter = RateLimiter(settings.broadcast_rate)
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from aiogram.fsm.storage.redis import RedisEventIsolation
+        from redis.asyncio import Redis
 
-        storage = RedisStorage.from_url(settings.redis_url)
+        redis = Redis.from_url(settings.redis_url)
         # A process killed while it held a person's lock frees it after this long, not aiogram's 60 s.
-        isolation = RedisEventIsolation(storage.redis, lock_kwargs={"timeout": 20})
+        isolation = RedisEventIsolation(redis, lock_kwargs={"timeout": 20})
         # Every sender of this bot, in any process, shares one send rate and every 429 pause.
-        limiter = SharedRateLimiter(storage.redis, settings.broadcast_rate, key=f"{RATE_KEY}:{bot.id}")
+        limiter = SharedRateLimiter(redis, settings.broadcast_rate, key=f"{RATE_KEY}:{bot.id}")
     sender = OutboxSender(bot, sessionmaker, Renderer(make_i18n(), config.tz, clock), clock,
                           rate=settings.broadcast_rate, concurrency=settings.send_concurrency, limiter=limiter)
     guard = LocalGuard(config.flood_limit)
-    if storage is not None:
+    if redis is not None:
         # Every process counts a person's messages in one window.
-        guard = RedisGuard(storage.redis, config.flood_limit, prefix=f"{FLOOD_KEY}:{bot.id}")
-    dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, storage=storage,
-                          isolation=isolation, on_commit=sender.wakeup.set, guard=guard)
+        guard = RedisGuard(redis, config.flood_limit, prefix=f"{FLOOD_KEY}:{bot.id}")
+    # Conversation state stays in the database even with Redis: it must be committed with the update it
+    # belongs to. Kept in Redis, it was written as the handler ran, so a process killed before the update
+    # committed left the person one step on, and the redelivered press was refused as stale.
+    dp = build_dispatcher(sessionmaker=sessionmaker, config=config, clock=clock, isolation=isolation,
+                          on_commit=sender.wakeup.set, guard=guard)
+    if redis is not None:
+        dp.shutdown.register(redis.aclose)
     dp["rank_weights"] = RankWeights.parse(settings.rank_weights)
     return App(settings, engine, sessionmaker, bot, dp, sender, config, clock)

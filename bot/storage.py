@@ -4,7 +4,8 @@ A step's state and data are staged on the update's session and written with one 
 session commits, so they are kept exactly when the case change they belong to is kept, and a
 rolled-back update leaves them as they were. Reads come from what was committed, which this
 process remembers when it is the database's only writer (the embedded SQLite default); with
-several processes (PostgreSQL) every read goes to the database, and Redis is the faster choice.
+several processes (PostgreSQL) every read goes to the database. Redis, when set, holds only the
+per-person locks: state written there could not be committed with its update.
 
 State data is copied on the way in and out (through JSON, which it must be anyway): what a
 handler holds can never alias what is stored.
@@ -104,7 +105,8 @@ class SqlStorage(BaseStorage):
             self.committed.popitem(last=False)
 
 
-_READ = select(ConversationState.state, ConversationState.data).where(ConversationState.key == bindparam("key"))
+_STATES = ConversationState.__table__
+_READ = select(_STATES.c.state, _STATES.c.data).where(_STATES.c.key == bindparam("key"))  # Core: no ORM compile step
 _UPSERTS = {}
 for _dialect, _insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert)):
     _statement = _insert(ConversationState.__table__)
