@@ -20,6 +20,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 
+from bot.api_session import updates_held
 from models.faults import database_unreachable
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,11 @@ class Acknowledgement:
 
     def fresh(self, updates: Sequence[Update]) -> list[Update]:
         """Return the fetched updates neither done, nor running, nor waiting to come again."""
-        return [u for u in updates if u.update_id not in self.done and u.update_id not in self.running
-                and u.update_id not in self.again]
+        return [u for u in updates if not self.holds(u.update_id)]
+
+    def holds(self, uid: int) -> bool:
+        """Say whether the update is done, running or waiting to come again."""
+        return uid in self.done or uid in self.running or uid in self.again
 
     def seen(self, fetched: Iterable[int], asked: int | None = None) -> None:
         """Note the ids of a fetch that was asked with offset `asked`: Telegram has forgotten those below it."""
@@ -234,7 +238,8 @@ class Polling:
         self.asked = self.ack.offset
         method = GetUpdates(offset=self.asked, timeout=self.timeout, allowed_updates=self.allowed_updates)
         request_timeout = int((self.bot.session.timeout or 60) + self.timeout)
-        fetch = asyncio.ensure_future(self.bot(method, request_timeout=request_timeout))
+        with updates_held(self.ack.holds):  # the fetch's task copies the context now
+            fetch = asyncio.ensure_future(self.bot(method, request_timeout=request_timeout))
         stopped = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ProcessedUpdate
 
-_HANDLED_BEFORE = select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == bindparam("update_id"))
+_PROCESSED = ProcessedUpdate.__table__
+_HANDLED_BEFORE = select(_PROCESSED.c.update_id).where(_PROCESSED.c.update_id == bindparam("update_id"))
 
 
 class HandledUpdates:
