@@ -34,6 +34,9 @@ MAX_ATTEMPTS = 12
 MAX_BACKOFF = 300
 # While sending continuously, claim about this much of a second of sending ahead, so the next claim overlaps.
 AHEAD = 0.5
+# A poke coming sooner than this after the last claim waits for the rest: under load every committed update
+# pokes the sender, and one claim (a write transaction) then takes the rows of several updates.
+CLAIM_GAP = 0.01
 # Outcomes are written at once when the last write is this long past, else gathered until it is: one
 # transaction for each outcome when sending slowly, for many when sending fast.
 FLUSH_GAP = 0.05
@@ -106,14 +109,14 @@ class OutboxSender:
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], renderer: Renderer,
                  clock: Callable[[], datetime], rate: float = 25.0, batch: int = 10,
                  per_chat: timedelta = timedelta(seconds=1), concurrency: int | None = None,
-                 limiter: RateLimiter | SharedRateLimiter | None = None):
+                 limiter: RateLimiter | SharedRateLimiter | None = None, claim_gap: float = CLAIM_GAP):
         self.bot, self.sessionmaker, self.renderer, self.clock = bot, sessionmaker, renderer, clock
         self.limiter = limiter or RateLimiter(rate)
         concurrency = concurrency or concurrency_for(rate)
         # deliver_due() passes claim `batch` rows; run() keeps about AHEAD seconds of sending claimed.
         self.batch = batch
         self.ahead = max(batch, int(rate * AHEAD), concurrency)
-        self.per_chat = per_chat
+        self.per_chat, self.claim_gap = per_chat, claim_gap
         self.last_sent: dict[int, datetime] = {}
         self.wakeup = asyncio.Event()
         self.lanes = Lanes()
@@ -166,6 +169,7 @@ class OutboxSender:
         try:
             while not self._stopping:
                 want = max(self.ahead - self.lanes.queued, self.batch)
+                claimed_at = time.monotonic()
                 try:
                     got = await self._claim(want)
                 except Exception:
@@ -178,6 +182,9 @@ class OutboxSender:
                     await asyncio.wait_for(self.wakeup.wait(), timeout=idle)
                 except TimeoutError:
                     pass
+                rest = self.claim_gap - (time.monotonic() - claimed_at)
+                if rest > 0 and not self._stopping:
+                    await asyncio.sleep(rest)  # pokes meanwhile are taken by the claim that follows
                 self.wakeup.clear()
             stopped = True
         finally:

@@ -129,3 +129,47 @@ async def test_two_senders_on_one_database_send_each_row_once_and_each_chat_in_o
     assert watch.overlaps == []
     assert watch.numbers == {chat: list(range(NOTICES)) for chat in CHATS}
 
+
+
+async def test_pokes_close_together_are_served_by_one_claim(sessionmaker, config, clock, county):
+    async with sessionmaker() as s:
+        people = []
+        for chat in CHATS:
+            person = await identify(s, channel="telegram", external_id=str(chat), name=f"村民{chat}",
+                                    language_code="zh", now=START)
+            await set_village(s, person, "sq01")
+            people.append(person.id)
+        item = await broadcasts.create_broadcast(s, config, by=None, audience="village:sq01", now=START,
+                                                 text="第0条", at=START.replace(year=2099))
+        await s.commit()
+    fake = FakeTelegram()
+    sender = OutboxSender(make_bot(fake), sessionmaker, Renderer(make_i18n(), config.tz, clock), clock,
+                          rate=10_000, claim_gap=0.5)
+    claims: list[int] = []
+    claim = sender._claim
+    sender._claim = lambda limit: _counted(claim, limit, claims)
+    running = asyncio.create_task(sender.run(idle=5))
+    await asyncio.sleep(0.05)  # the first claim, at start, finds nothing
+
+    for person_id in people:  # five updates, each committing a row and poking the sender
+        async with sessionmaker() as s:
+            s.add(OutboxMessage(key=f"poke:{person_id}", person_id=person_id, priority=0, created_at=START,
+                                not_before=START, attempts=0, payload={"notice": "broadcast", "broadcast_id": item.id}))
+            await s.commit()
+        sender.wakeup.set()
+    for _ in range(500):
+        if await pending(sessionmaker) == 0:
+            break
+        await asyncio.sleep(0.01)
+    await sender.stop()
+    await running
+
+    assert await pending(sessionmaker) == 0
+    assert sorted(fake.chats) == CHATS
+    assert [n for n in claims if n] == [len(CHATS)]
+
+
+async def _counted(claim, limit: int, claims: list[int]) -> int:
+    got = await claim(limit)
+    claims.append(got)
+    return got
