@@ -58,15 +58,21 @@ class WatchedTelegram(FakeTelegram):
             watch.in_flight[chat] -= 1
 
 
+async def villagers_of_chats(s) -> list:
+    """Register a villager of 石桥村 for each of CHATS and return them."""
+    people = []
+    for chat in CHATS:
+        person = await identify(s, channel="telegram", external_id=str(chat), name=f"村民{chat}",
+                                language_code="zh", now=START)
+        await set_village(s, person, "sq01")
+        people.append(person)
+    return people
+
+
 async def queue_numbered_notices(sessionmaker, config) -> None:
     """Queue NOTICES numbered notices for each chat, as conversation rows in the order of their numbers."""
     async with sessionmaker() as s:
-        people = []
-        for chat in CHATS:
-            person = await identify(s, channel="telegram", external_id=str(chat), name=f"村民{chat}",
-                                    language_code="zh", now=START)
-            await set_village(s, person, "sq01")
-            people.append(person)
+        people = await villagers_of_chats(s)
         for number in range(NOTICES):
             item = await broadcasts.create_broadcast(s, config, by=None, audience="village:sq01", now=START,
                                                      text=f"第{number}条", at=START.replace(year=2099))
@@ -133,12 +139,7 @@ async def test_two_senders_on_one_database_send_each_row_once_and_each_chat_in_o
 
 async def test_pokes_close_together_are_served_by_one_claim(sessionmaker, config, clock, county):
     async with sessionmaker() as s:
-        people = []
-        for chat in CHATS:
-            person = await identify(s, channel="telegram", external_id=str(chat), name=f"村民{chat}",
-                                    language_code="zh", now=START)
-            await set_village(s, person, "sq01")
-            people.append(person.id)
+        people = [person.id for person in await villagers_of_chats(s)]
         item = await broadcasts.create_broadcast(s, config, by=None, audience="village:sq01", now=START,
                                                  text="第0条", at=START.replace(year=2099))
         await s.commit()
