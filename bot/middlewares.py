@@ -137,6 +137,8 @@ class IdentityMiddleware(BaseMiddleware):
             person.username = username
         data["person"] = person
         data["person_role"] = person.role  # the flood limit learns who is staff (bot/flood.py)
+        # Read as a value: an error event after the update rolled back must not reload the person.
+        data["person_language"] = person.language
         return await handler(event, data)
 
 
@@ -144,9 +146,9 @@ class PersonI18nMiddleware(I18nMiddleware):
     """Speak the person's language: English for `en*` clients, Chinese otherwise."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        person = data.get("person")
-        if person is not None:
-            return person.language
+        language = data.get("person_language")
+        if language is not None:
+            return language
         user = data.get("event_from_user")
         return language_of(user.language_code if user else None)
 

@@ -144,6 +144,19 @@ async def test_a_failed_filing_keeps_the_draft_and_records_the_update_once(chat,
     assert (await chat.dp.storage.get_data(key))["parts"][0]["text"] == "河水发黑"
 
 
+async def test_an_update_cut_off_by_a_lost_connection_fails_with_that_error_and_comes_again(chat, sessionmaker):
+    await chat.say(ZHANG, "/start v_sq01")
+    await chat.say(ZHANG, "/new")
+    menu = chat.last(ZHANG)
+    chat.fake.fail_on["editMessageText"] = ConnectionResetError("connection lost mid-step")
+
+    with pytest.raises(ConnectionResetError):  # not acknowledged: the poller or the webhook asks for it again
+        await chat.press(ZHANG, "环境污染", message=menu)
+    await chat.press(ZHANG, "环境污染", message=menu)
+
+    assert "请说说情况" in chat.last(ZHANG).text
+
+
 @pytest.mark.parametrize(("exclusive", "update_ids", "taken"), [
     (True, [101, 102, 102, 103], [True, True, False, True]),
     (True, [50, 101], [False, True]),  # 50 was handled by an earlier process
