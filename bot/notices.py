@@ -50,12 +50,11 @@ class Renderer:
     async def render(self, session: AsyncSession, row: OutboxMessage, person: Person) -> list[TelegramMethod]:
         """Return the calls for this row, or an empty list when there is nothing left to say."""
         payload = row.payload
+        kind = payload["notice"]
         # A relay, the most frequent notice, reads one row of its own instead of the whole case.
-        needs_case = row.case_id and payload["notice"] != "relay"
-        case = await q.case_by_id(session, row.case_id) if needs_case else None
+        case = await q.case_by_id(session, row.case_id) if row.case_id and kind != "relay" else None
         chat = int(person.external_id)
         with self.i18n.context(), self.i18n.use_locale(person.language):
-            kind = payload["notice"]
             if kind in EXTRA_NOTICES:
                 return await EXTRA_NOTICES[kind](self, session, chat, person, case, payload)
             return await getattr(self, "_" + kind)(session, chat, person, case, payload)

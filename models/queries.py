@@ -133,7 +133,7 @@ async def relayed_message(session: AsyncSession, message_id: int) -> Row | None:
     return (await session.execute(_RELAYED, {"message_id": message_id})).first()
 
 
-_INSERT_MESSAGE = insert(CaseMessage.__table__).returning(CaseMessage.__table__.c.id)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 
 
 async def insert_message(session: AsyncSession, values: dict) -> int:
@@ -144,7 +144,7 @@ async def insert_message(session: AsyncSession, values: dict) -> int:
 async def insert_messages(session: AsyncSession, rows: list[dict]) -> None:
     """Insert case messages in one statement."""
     if rows:
-        await session.execute(insert(CaseMessage.__table__), rows)
+        await session.execute(insert(_MESSAGES), rows)
 
 
 async def helper_ids(session: AsyncSession, case_id: int) -> set[int]:

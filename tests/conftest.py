@@ -87,3 +87,28 @@ async def chat(sessionmaker, clock, config, county):
     from tests.harness import Harness
 
     return Harness(sessionmaker, clock, config)
+
+
+@pytest.fixture
+async def redis_client():
+    """A client of the Redis at TEST_REDIS_URL; the test is skipped without one."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set; Redis tests skipped")
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def redis_isolation(redis_client):
+    """aiogram's per-person locks in Redis, under a key prefix of this test's own."""
+    import uuid
+
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.redis import RedisEventIsolation
+
+    # A prefix of its own keeps parallel runs from seeing each other's locks.
+    return RedisEventIsolation(redis_client, key_builder=DefaultKeyBuilder(prefix=f"test-{uuid.uuid4().hex}"))

@@ -1,7 +1,6 @@
 """Abuse: the flood limit, muting (禁言) by supervisors, and the cap on a villager's open cases."""
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -116,18 +115,6 @@ def test_the_window_takes_again_once_the_oldest_message_has_left_it_and_counts_e
 ])
 def test_the_cap_counts_the_extra_cases_a_supervisor_allowed(open_cases, cap, extra, over):
     assert over_cap(open_cases, cap, extra) is over
-
-
-@pytest.fixture
-async def redis_client():
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL is not set; the shared flood window is not tried")
-    import redis.asyncio as redis
-
-    client = redis.from_url(url)
-    yield client
-    await client.aclose()
 
 
 async def test_the_redis_window_is_shared_by_every_process_of_the_bot(redis_client):

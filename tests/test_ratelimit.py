@@ -1,7 +1,6 @@
 """The global send rate: even spacing, a small burst, 429 pauses; shared by every sender through Redis."""
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -82,25 +81,13 @@ async def test_a_send_waiting_for_its_slot_when_a_pause_comes_waits_for_the_paus
 
 
 @pytest.fixture
-async def redis():
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL is not set; Redis tests skipped")
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 def key() -> str:
     return f"test:rate:{uuid.uuid4().hex}"
 
 
-async def test_two_senders_on_one_redis_take_turns_at_one_rate(redis, key):
-    first = SharedRateLimiter(redis, 10, key=key, burst=1)
-    second = SharedRateLimiter(redis, 10, key=key, burst=1)
+async def test_two_senders_on_one_redis_take_turns_at_one_rate(redis_client, key):
+    first = SharedRateLimiter(redis_client, 10, key=key, burst=1)
+    second = SharedRateLimiter(redis_client, 10, key=key, burst=1)
 
     start_first, interval = await first.reserve(100)
     start_second, _ = await second.reserve(100)
@@ -111,14 +98,14 @@ async def test_two_senders_on_one_redis_take_turns_at_one_rate(redis, key):
     assert start_second > 5
 
 
-async def test_a_429_pause_seen_by_one_sender_holds_the_other(redis, key):
-    first = SharedRateLimiter(redis, 10, key=key, burst=1)
+async def test_a_429_pause_seen_by_one_sender_holds_the_other(redis_client, key):
+    first = SharedRateLimiter(redis_client, 10, key=key, burst=1)
     asked: list[float] = []
 
     async def sleep(seconds: float) -> None:
         asked.append(seconds)
 
-    second = SharedRateLimiter(redis, 10, key=key, burst=1, sleep=sleep)
+    second = SharedRateLimiter(redis_client, 10, key=key, burst=1, sleep=sleep)
 
     await first.hold(60)
     await second.wait()
@@ -126,18 +113,18 @@ async def test_a_429_pause_seen_by_one_sender_holds_the_other(redis, key):
     assert asked and asked[0] > 30
 
 
-async def test_a_pause_holds_this_senders_own_next_send_at_once(redis, key):
+async def test_a_pause_holds_this_senders_own_next_send_at_once(redis_client, key):
     asked: list[float] = []
 
     async def sleep(seconds: float) -> None:
         asked.append(seconds)
 
-    limiter = SharedRateLimiter(redis, 10, key=key, burst=1, sleep=sleep)
+    limiter = SharedRateLimiter(redis_client, 10, key=key, burst=1, sleep=sleep)
 
     limiter.pause(60)  # Redis hears of it a moment later; this sender holds from now
     await limiter.wait()
     await limiter.pauses_shared()
-    later, _ = await SharedRateLimiter(redis, 10, key=key, burst=1).reserve(1)
+    later, _ = await SharedRateLimiter(redis_client, 10, key=key, burst=1).reserve(1)
 
     assert asked and asked[0] > 30
     assert later > 30

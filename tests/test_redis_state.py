@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from sqlalchemy import select
@@ -14,26 +13,6 @@ from bot.storage import SqlStorage
 from models import Case
 from tests.harness import Harness
 from tests.test_case_loop import ZHANG
-
-
-@pytest.fixture
-async def redis_isolation():
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL is not set; Redis tests skipped")
-    from aiogram.fsm.storage.redis import RedisEventIsolation
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url)
-    yield RedisEventIsolation(redis, key_builder=_own_prefix())
-    await redis.aclose()
-
-
-def _own_prefix():
-    from aiogram.fsm.storage.base import DefaultKeyBuilder
-
-    # A prefix of its own keeps parallel runs from seeing each other's locks.
-    return DefaultKeyBuilder(prefix=f"test-{uuid.uuid4().hex}")
 
 
 async def test_with_redis_the_bot_keeps_conversation_state_in_the_database(tmp_path):

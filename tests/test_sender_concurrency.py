@@ -136,7 +136,6 @@ async def test_two_senders_on_one_database_send_each_row_once_and_each_chat_in_o
     assert watch.numbers == {chat: list(range(NOTICES)) for chat in CHATS}
 
 
-
 async def test_pokes_close_together_are_served_by_one_claim(sessionmaker, config, clock, county):
     async with sessionmaker() as s:
         people = [person.id for person in await villagers_of_chats(s)]

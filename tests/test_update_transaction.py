@@ -1,8 +1,6 @@
 """One update, one transaction: conversation state, the case change and the update's id are kept together."""
 from __future__ import annotations
 
-import os
-import uuid
 from typing import Any
 
 import pytest
@@ -58,19 +56,11 @@ async def test_every_part_of_a_description_is_kept_while_the_state_row_stays_ref
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
-async def test_every_part_of_a_description_is_kept_with_redis_locks(engine, sessionmaker, clock, config, county):
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL is not set; Redis tests skipped")
-    from aiogram.fsm.storage.redis import RedisEventIsolation
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url)
-    isolation = RedisEventIsolation(redis, key_builder=DefaultKeyBuilder(prefix=f"test-{uuid.uuid4().hex}"))
-    chat = Harness(sessionmaker, clock, config, isolation=isolation)
+async def test_every_part_of_a_description_is_kept_with_redis_locks(engine, sessionmaker, clock, config, county,
+                                                                    redis_isolation):
+    chat = Harness(sessionmaker, clock, config, isolation=redis_isolation)
 
     await describe_in_three_messages_and_submit(chat)
-    await redis.aclose()
 
     async with sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(CaseMessage)) == 3

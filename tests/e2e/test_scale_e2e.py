@@ -44,18 +44,12 @@ def pg_url():
 
 
 @pytest.fixture
-async def redis_url():
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL is not set; the several-process test needs Redis")
-    import redis.asyncio as redis
-
-    client = redis.from_url(url)
-    keys = [key async for key in client.scan_iter("fsm:*")]
+async def redis_url(redis_client):
+    """TEST_REDIS_URL, cleared of aiogram's keys left by an earlier run."""
+    keys = [key async for key in redis_client.scan_iter("fsm:*")]
     if keys:
-        await client.delete(*keys)
-    await client.aclose()
-    return url
+        await redis_client.delete(*keys)
+    return os.environ["TEST_REDIS_URL"]
 
 
 class WebhookBot(BotProcess):
